@@ -1,0 +1,225 @@
+//! One batch of discriminator outputs with its optional weights and mask, and the checks on it.
+
+use candle_core::{DType, Tensor};
+
+use crate::error::{Error, Result};
+
+/// Discriminator outputs for one batch (real or fake), with optional per-sample weights and a
+/// mask.
+///
+/// Weights and the mask must have exactly the shape of the logits: they are never broadcast, so
+/// logits of shape `[B, 1]` with weights of shape `[B]` are an error rather than a `[B, B]`
+/// product. Weights are constants: no gradient flows into them. A mask element that is zero
+/// excludes its logit from the loss (its term, even an infinite or NaN one, is dropped, and
+/// under [`Reduction::Mean`](crate::Reduction::Mean) the divisor is the count of included
+/// elements).
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use gan_losses::Batch;
+///
+/// let logits = Tensor::new(&[[0.5f32], [-1.0]], &Device::Cpu)?;
+/// let weights = Tensor::new(&[[2.0f32], [1.0]], &Device::Cpu)?;
+/// let batch = Batch::new(&logits).with_weights(&weights);
+/// assert!(batch.weights().is_some());
+/// # Ok::<(), gan_losses::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    logits: &'a Tensor,
+    weights: Option<&'a Tensor>,
+    mask: Option<&'a Tensor>,
+}
+
+impl<'a> Batch<'a> {
+    /// Wraps discriminator outputs with no weights and no mask.
+    pub fn new(logits: &'a Tensor) -> Self {
+        Self {
+            logits,
+            weights: None,
+            mask: None,
+        }
+    }
+
+    /// Sets per-sample weights of exactly the shape of the logits.
+    pub fn with_weights(mut self, weights: &'a Tensor) -> Self {
+        self.weights = Some(weights);
+        self
+    }
+
+    /// Sets a mask of exactly the shape of the logits; zero excludes an element.
+    pub fn with_mask(mut self, mask: &'a Tensor) -> Self {
+        self.mask = Some(mask);
+        self
+    }
+
+    /// The discriminator outputs.
+    pub fn logits(&self) -> &'a Tensor {
+        self.logits
+    }
+
+    /// The per-sample weights, if any.
+    pub fn weights(&self) -> Option<&'a Tensor> {
+        self.weights
+    }
+
+    /// The mask, if any.
+    pub fn mask(&self) -> Option<&'a Tensor> {
+        self.mask
+    }
+}
+
+/// Names used in error messages for the two batches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Names {
+    pub logits: &'static str,
+    pub weights: &'static str,
+    pub mask: &'static str,
+}
+
+pub(crate) const REAL: Names = Names {
+    logits: "real logits",
+    weights: "real weights",
+    mask: "real mask",
+};
+
+pub(crate) const FAKE: Names = Names {
+    logits: "fake logits",
+    weights: "fake weights",
+    mask: "fake mask",
+};
+
+/// The dtype in which a loss is computed: f32 for the half types, else the input dtype.
+pub(crate) fn compute_dtype(dtype: DType) -> DType {
+    match dtype {
+        DType::F16 | DType::BF16 => DType::F32,
+        other => other,
+    }
+}
+
+fn check_float(name: &'static str, tensor: &Tensor) -> Result<()> {
+    match tensor.dtype() {
+        DType::F16 | DType::BF16 | DType::F32 | DType::F64 => Ok(()),
+        dtype => Err(Error::UnsupportedDtype { name, dtype }),
+    }
+}
+
+fn check_same_device(
+    name: &'static str,
+    tensor: &Tensor,
+    reference: &'static str,
+    other: &Tensor,
+) -> Result<()> {
+    let expected = other.device().location();
+    let found = tensor.device().location();
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::DeviceMismatch {
+            name,
+            reference,
+            expected,
+            found,
+        })
+    }
+}
+
+fn check_same_shape(name: &'static str, tensor: &Tensor, logits: &Tensor) -> Result<()> {
+    if tensor.shape() == logits.shape() {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            name,
+            expected: logits.shape().clone(),
+            found: tensor.shape().clone(),
+        })
+    }
+}
+
+/// Checks one batch on its own: non-empty float logits, and weights and mask of their shape,
+/// device, and (for weights) valid values.
+pub(crate) fn check_batch(batch: &Batch<'_>, names: Names) -> Result<()> {
+    let logits = batch.logits;
+    check_float(names.logits, logits)?;
+    if logits.elem_count() == 0 {
+        return Err(Error::EmptyBatch {
+            name: names.logits,
+            shape: logits.shape().clone(),
+        });
+    }
+
+    if let Some(weights) = batch.weights {
+        check_float(names.weights, weights)?;
+        check_same_shape(names.weights, weights, logits)?;
+        check_same_device(names.weights, weights, names.logits, logits)?;
+        check_weight_values(names.weights, weights)?;
+    }
+
+    if let Some(mask) = batch.mask {
+        check_same_shape(names.mask, mask, logits)?;
+        check_same_device(names.mask, mask, names.logits, logits)?;
+    }
+    Ok(())
+}
+
+/// Checks the real and the fake batch, and that they share a device and a dtype.
+pub(crate) fn check_pair(real: &Batch<'_>, fake: &Batch<'_>) -> Result<()> {
+    check_batch(real, REAL)?;
+    check_batch(fake, FAKE)?;
+    check_same_device(FAKE.logits, fake.logits, REAL.logits, real.logits)?;
+
+    let expected = real.logits.dtype();
+    let found = fake.logits.dtype();
+    if expected != found {
+        return Err(Error::DtypeMismatch {
+            name: FAKE.logits,
+            reference: REAL.logits,
+            expected,
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// Rejects negative, infinite and NaN weights, naming the first one.
+fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
+    // One reduction decides the common case: the sum of |w| is finite exactly when every weight
+    // is finite (barring an overflow of the sum, which the scan below then reports), and the
+    // minimum is non-negative exactly when no weight is negative.
+    let as_f64 = weights.to_dtype(DType::F64)?.flatten_all()?;
+    let total = as_f64.abs()?.sum_all()?.to_scalar::<f64>()?;
+    let min = as_f64.min(0)?.to_scalar::<f64>()?;
+    if total.is_finite() && min >= 0.0 {
+        return Ok(());
+    }
+
+    let values = as_f64.to_vec1::<f64>()?;
+    match values.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+        Some(index) => Err(Error::InvalidWeight {
+            name,
+            index,
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Rejects probabilities outside [0, 1]; NaN passes through so that it propagates.
+pub(crate) fn check_probabilities(name: &'static str, probabilities: &Tensor) -> Result<()> {
+    let flat = probabilities.to_dtype(DType::F64)?.flatten_all()?;
+    let outside = flat.lt(0.0)?.add(&flat.gt(1.0)?)?;
+    let count = outside.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
+    if count == 0.0 {
+        return Ok(());
+    }
+
+    let values = flat.to_vec1::<f64>()?;
+    match values.iter().position(|p| *p < 0.0 || *p > 1.0) {
+        Some(index) => Err(Error::InvalidProbability {
+            name,
+            index,
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
+}

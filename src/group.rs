@@ -1,0 +1,97 @@
+//! A group is one batch, its element term and its scale; a loss is a sum of reduced groups.
+
+use candle_core::{DType, Tensor};
+
+use crate::batch::{check_probabilities, compute_dtype, Batch, Names};
+use crate::error::Result;
+use crate::fused;
+use crate::options::{Kernel, Reduction};
+use crate::term::Term;
+
+/// One batch with the term applied to each of its elements and the factor on its reduced value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Group<'a> {
+    pub batch: Batch<'a>,
+    pub names: Names,
+    pub term: Term,
+    pub scale: f64,
+}
+
+impl Group<'_> {
+    /// Checks the values that depend on the term (probabilities must lie in [0, 1]).
+    pub(crate) fn check_values(&self) -> Result<()> {
+        if self.term.takes_probabilities() {
+            check_probabilities(self.names.logits, self.batch.logits())?;
+        }
+        Ok(())
+    }
+
+    /// Weighted, masked and scaled element terms, in the compute dtype and the logits' shape.
+    /// Masked-out elements are 0.
+    pub(crate) fn element_terms_plain(&self) -> Result<Tensor> {
+        let dtype = compute_dtype(self.batch.logits().dtype());
+        let logits = self.batch.logits().to_dtype(dtype)?;
+        let mut terms = self.term.apply_plain(&logits)?;
+
+        if let Some(weights) = self.batch.weights() {
+            terms = terms.mul(&weights.to_dtype(dtype)?.detach())?;
+        }
+        if self.scale != 1.0 {
+            terms = terms.affine(self.scale, 0.0)?;
+        }
+        if let Some(mask) = self.batch.mask() {
+            let zeros = terms.zeros_like()?;
+            terms = included(mask)?.where_cond(&terms, &zeros)?;
+        }
+        Ok(terms)
+    }
+
+    /// The divisor of a mean: the element count, or the count of included elements under a mask.
+    /// A mask that excludes every element gives a divisor of 1, so the group contributes 0.
+    pub(crate) fn mean_divisor(&self) -> Result<f64> {
+        match self.batch.mask() {
+            None => Ok(self.batch.logits().elem_count() as f64),
+            Some(mask) => {
+                let count = included(mask)?
+                    .to_dtype(DType::F64)?
+                    .sum_all()?
+                    .to_scalar::<f64>()?;
+                Ok(count.max(1.0))
+            }
+        }
+    }
+
+    /// The reduced group with plain candle ops, as a rank-0 tensor in the compute dtype.
+    pub(crate) fn reduce_plain(&self, reduction: Reduction) -> Result<Tensor> {
+        let total = self.element_terms_plain()?.sum_all()?;
+        match reduction {
+            Reduction::Sum => Ok(total),
+            Reduction::Mean => Ok(total.affine(1.0 / self.mean_divisor()?, 0.0)?),
+        }
+    }
+
+    /// The reduced group through the chosen kernel, falling back to plain ops where no fused
+    /// kernel serves the device.
+    pub(crate) fn reduce(&self, reduction: Reduction, kernel: Kernel) -> Result<Tensor> {
+        if kernel == Kernel::Fused {
+            if let Some(value) = fused::reduce_group(self, reduction)? {
+                return Ok(value);
+            }
+        }
+        self.reduce_plain(reduction)
+    }
+}
+
+/// The mask as a boolean (u8) tensor: non-zero means included.
+pub(crate) fn included(mask: &Tensor) -> Result<Tensor> {
+    Ok(mask.ne(0.0)?)
+}
+
+/// Adds reduced groups and returns the total in `dtype`.
+pub(crate) fn sum_groups(values: &[Tensor], dtype: DType) -> Result<Tensor> {
+    let mut total = values[0].clone();
+    for value in &values[1..] {
+        total = total.add(value)?;
+    }
+    Ok(total.to_dtype(dtype)?)
+}

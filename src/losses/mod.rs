@@ -1,0 +1,4 @@
+//! The losses, one module per family.
+
+pub mod bce;
+pub mod hinge;

@@ -1,0 +1,178 @@
+//! Detached figures for monitoring a discriminator, and the unreduced element terms.
+
+use candle_core::{DType, Tensor};
+
+use crate::batch::{Batch, compute_dtype};
+use crate::error::Result;
+use crate::group::included;
+
+/// The unreduced element terms of a discriminator loss, one tensor per batch, each of the shape
+/// and dtype of its logits.
+///
+/// Each element is the weighted term of one output, times the loss's factor on its batch
+/// (for example ½ for least squares), with masked-out elements set to 0. They carry gradients.
+/// The sum of both tensors is the loss under [`Reduction::Sum`](crate::Reduction::Sum); under
+/// [`Reduction::Mean`](crate::Reduction::Mean) the loss is each tensor's sum divided by its
+/// element count (or its count of included elements), added.
+#[derive(Debug, Clone)]
+pub struct Terms {
+    /// Terms of the real batch.
+    pub real: Tensor,
+    /// Terms of the fake batch.
+    pub fake: Tensor,
+}
+
+/// Monitoring figures of one discriminator step, detached from the graph.
+///
+/// Scores are probabilities for the logit losses (D(x) = σ(logit)) and raw outputs for critic
+/// losses (hinge, Wasserstein, least squares). A real sample counts as correct when its output
+/// lies strictly above the loss's decision boundary, a fake one when it lies strictly below.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// The discriminator loss.
+    pub loss: f64,
+    /// The real batch's share of the loss.
+    pub real_term: f64,
+    /// The fake batch's share of the loss.
+    pub fake_term: f64,
+    /// Mean D(x) over the real batch.
+    pub real_score: f64,
+    /// Mean D(G(z)) over the fake batch.
+    pub fake_score: f64,
+    /// Fraction of real samples above the decision boundary.
+    pub real_accuracy: f64,
+    /// Fraction of fake samples below the decision boundary.
+    pub fake_accuracy: f64,
+    /// Mean of sign(output − boundary) over the real batch: the overfitting heuristic r_t of
+    /// adaptive discriminator augmentation (Karras et al., 2020), near 1 when D memorises.
+    pub real_sign_mean: f64,
+    /// Fraction of all samples whose hinge term is non-zero; `None` for losses without a margin.
+    pub inside_margin_fraction: Option<f64>,
+    /// mean r − mean f of the raw outputs: the critic's Wasserstein estimate.
+    pub wasserstein_estimate: f64,
+}
+
+/// How a loss reads its discriminator outputs for monitoring.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Score {
+    /// Logits: the score is σ(x), the boundary 0.
+    Logit,
+    /// Probabilities: the score is p, the boundary ½.
+    Probability,
+    /// Raw critic outputs with a decision boundary.
+    Critic { boundary: f64 },
+}
+
+impl Score {
+    fn boundary(&self) -> f64 {
+        match *self {
+            Score::Logit => 0.0,
+            Score::Probability => 0.5,
+            Score::Critic { boundary } => boundary,
+        }
+    }
+}
+
+/// Margins of a hinge loss, for the inside-margin fraction: a real output counts when below
+/// `real`, a fake output when above `−fake`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Margins {
+    pub real: f64,
+    pub fake: f64,
+}
+
+/// Per-batch statistics over the included elements, in f64.
+struct BatchStats {
+    count: f64,
+    mean_raw: f64,
+    mean_score: f64,
+    above: f64,
+    below: f64,
+    sign_mean: f64,
+}
+
+fn batch_stats(batch: &Batch<'_>, score: Score) -> Result<BatchStats> {
+    let x = batch.logits().detach().to_dtype(DType::F64)?;
+    let keep = match batch.mask() {
+        Some(mask) => included(mask)?.to_dtype(DType::F64)?,
+        None => x.ones_like()?,
+    };
+    let count = keep.sum_all()?.to_scalar::<f64>()?;
+    let mean_of = |t: &Tensor| -> Result<f64> {
+        let zeros = t.zeros_like()?;
+        let kept = keep.ne(0.0)?.where_cond(t, &zeros)?;
+        Ok(kept.sum_all()?.to_scalar::<f64>()? / count.max(1.0))
+    };
+
+    let boundary = score.boundary();
+    let scores = match score {
+        Score::Logit => candle_nn::ops::sigmoid(&x)?,
+        Score::Probability | Score::Critic { .. } => x.clone(),
+    };
+    let shifted = x.affine(1.0, -boundary)?;
+    Ok(BatchStats {
+        count,
+        mean_raw: mean_of(&x)?,
+        mean_score: mean_of(&scores)?,
+        above: mean_of(&shifted.gt(0.0)?.to_dtype(DType::F64)?)?,
+        below: mean_of(&shifted.lt(0.0)?.to_dtype(DType::F64)?)?,
+        sign_mean: mean_of(&shifted.sign()?)?,
+    })
+}
+
+fn inside_fraction(batch: &Batch<'_>, limit: f64, below: bool) -> Result<f64> {
+    let x = batch.logits().detach().to_dtype(DType::F64)?;
+    let inside = if below { x.lt(limit)? } else { x.gt(limit)? };
+    let inside = match batch.mask() {
+        Some(mask) => inside.mul(&included(mask)?)?,
+        None => inside,
+    };
+    Ok(inside.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?)
+}
+
+/// Builds the summary from the reduced group values and the raw batches.
+pub(crate) fn summarize(
+    real_term: &Tensor,
+    fake_term: &Tensor,
+    real: &Batch<'_>,
+    fake: &Batch<'_>,
+    score: Score,
+    margins: Option<Margins>,
+) -> Result<Summary> {
+    let real_term = real_term.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+    let fake_term = fake_term.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+    let r = batch_stats(real, score)?;
+    let f = batch_stats(fake, score)?;
+
+    let inside_margin_fraction = match margins {
+        Some(m) => {
+            let inside =
+                inside_fraction(real, m.real, true)? + inside_fraction(fake, -m.fake, false)?;
+            Some(inside / (r.count + f.count).max(1.0))
+        }
+        None => None,
+    };
+
+    Ok(Summary {
+        loss: real_term + fake_term,
+        real_term,
+        fake_term,
+        real_score: r.mean_score,
+        fake_score: f.mean_score,
+        real_accuracy: r.above,
+        fake_accuracy: f.below,
+        real_sign_mean: r.sign_mean,
+        inside_margin_fraction,
+        wasserstein_estimate: r.mean_raw - f.mean_raw,
+    })
+}
+
+/// Converts element terms back to the logits' dtype.
+pub(crate) fn to_input_dtype(terms: Tensor, logits: &Tensor) -> Result<Tensor> {
+    if compute_dtype(logits.dtype()) == logits.dtype() {
+        Ok(terms)
+    } else {
+        Ok(terms.to_dtype(logits.dtype())?)
+    }
+}
