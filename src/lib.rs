@@ -53,3 +53,8 @@ pub use losses::bce::{BceConfig, BceLoss, WeightedBceLoss};
 pub use losses::hinge::{HingeConfig, HingeLoss};
 pub use options::{GeneratorForm, Input, Kernel, Labels, Reduction};
 pub use summary::{Summary, Terms};
+
+/// The code blocks of README.md, run as documentation tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
