@@ -183,9 +183,9 @@ pub(crate) fn check_pair(real: &Batch<'_>, fake: &Batch<'_>) -> Result<()> {
 
 /// Rejects negative, infinite and NaN weights, naming the first one.
 fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
-    // One reduction decides the common case: the sum of |w| is finite exactly when every weight
-    // is finite (barring an overflow of the sum, which the scan below then reports), and the
-    // minimum is non-negative exactly when no weight is negative.
+    // Two reductions decide the common case: the f64 sum of |w| is finite when every weight is
+    // finite, and the minimum is non-negative when no weight is negative. Only on failure are
+    // the values scanned for the first bad one.
     let as_f64 = weights.to_dtype(DType::F64)?.flatten_all()?;
     let total = as_f64.abs()?.sum_all()?.to_scalar::<f64>()?;
     let min = as_f64.min(0)?.to_scalar::<f64>()?;
