@@ -36,6 +36,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod batch;
+mod config;
 mod error;
 mod fused;
 mod group;
@@ -47,9 +48,18 @@ mod summary;
 mod term;
 
 pub use batch::Batch;
+pub use config::{AnyLoss, LossConfig};
 pub use error::{Error, Result};
-pub use loss::{DiscriminatorLoss, GeneratorLoss};
+pub use loss::{DiscriminatorLoss, GanLoss, GeneratorLoss};
 pub use losses::bce::{BceConfig, BceLoss, WeightedBceLoss};
+pub use losses::custom::FnLoss;
 pub use losses::hinge::{HingeConfig, HingeLoss};
+pub use losses::least_squares::{LeastSquaresConfig, LeastSquaresLoss};
+pub use losses::relativistic::{
+    RaHingeConfig, RaHingeLoss, RaLsganConfig, RaLsganLoss, RaSganConfig, RaSganLoss, RsganConfig,
+    RsganLoss,
+};
+pub use losses::sum::SumLoss;
+pub use losses::wasserstein::{WassersteinConfig, WassersteinLoss};
 pub use options::{GeneratorForm, Input, Kernel, Labels, Reduction};
 pub use summary::{Summary, Terms};
