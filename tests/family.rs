@@ -35,8 +35,10 @@ fn option_cases() -> Vec<(RefBatch, RefBatch)> {
             f.clone().mask(vec![0.0, 1.0, 1.0, 0.0]),
         ),
         (
-            r.weights(vec![2.0, 1.0, 0.5, 1.0]).mask(vec![1.0, 1.0, 0.0, 1.0]),
-            f.weights(vec![1.0, 0.5, 2.0, 4.0]).mask(vec![1.0, 1.0, 1.0, 0.0]),
+            r.weights(vec![2.0, 1.0, 0.5, 1.0])
+                .mask(vec![1.0, 1.0, 0.0, 1.0]),
+            f.weights(vec![1.0, 0.5, 2.0, 4.0])
+                .mask(vec![1.0, 1.0, 1.0, 0.0]),
         ),
     ]
 }
@@ -70,9 +72,16 @@ impl Tensors {
 }
 
 fn lsgan_reference(config: &LeastSquaresConfig, r: &RefBatch, f: &RefBatch) -> (f64, f64) {
-    let (a, b, c) = (config.fake_target, config.real_target, config.generator_target);
-    let d = r.reduce(config.reduction, 0.5 * config.real_weight, |x| (x - b).powi(2))
-        + f.reduce(config.reduction, 0.5 * config.fake_weight, |x| (x - a).powi(2));
+    let (a, b, c) = (
+        config.fake_target,
+        config.real_target,
+        config.generator_target,
+    );
+    let d = r.reduce(config.reduction, 0.5 * config.real_weight, |x| {
+        (x - b).powi(2)
+    }) + f.reduce(config.reduction, 0.5 * config.fake_weight, |x| {
+        (x - a).powi(2)
+    });
     let g = f.reduce(config.reduction, 0.5, |x| (x - c).powi(2));
     (d, g)
 }
@@ -154,12 +163,26 @@ fn lsgan_and_wgan_unequal_batch_sizes() {
     let fake = tensor(&f.x, &[3, 1]);
 
     let config = LeastSquaresConfig::default();
-    let d = LeastSquaresLoss::new().discriminator_loss(&real, &fake).unwrap();
-    assert_close(scalar(&d), lsgan_reference(&config, &r, &f).0, 1e-12, "LSGAN D");
+    let d = LeastSquaresLoss::new()
+        .discriminator_loss(&real, &fake)
+        .unwrap();
+    assert_close(
+        scalar(&d),
+        lsgan_reference(&config, &r, &f).0,
+        1e-12,
+        "LSGAN D",
+    );
 
     let config = WassersteinConfig::default();
-    let d = WassersteinLoss::new().discriminator_loss(&real, &fake).unwrap();
-    assert_close(scalar(&d), wgan_reference(&config, &r, &f).0, 1e-12, "WGAN D");
+    let d = WassersteinLoss::new()
+        .discriminator_loss(&real, &fake)
+        .unwrap();
+    assert_close(
+        scalar(&d),
+        wgan_reference(&config, &r, &f).0,
+        1e-12,
+        "WGAN D",
+    );
 }
 
 #[test]
@@ -222,7 +245,9 @@ fn lsgan_terms_sum_to_sum_loss() {
     let loss = config.build().unwrap();
     let (r, f) = option_cases().pop().unwrap();
     let (real, fake) = (Tensors::new(&r, &[4]), Tensors::new(&f, &[4]));
-    let terms = loss.discriminator_terms(&real.batch(), &fake.batch()).unwrap();
+    let terms = loss
+        .discriminator_terms(&real.batch(), &fake.batch())
+        .unwrap();
     let expected_real: Vec<f64> = (0..4)
         .map(|i| match r.included(i) {
             true => r.weight(i) * (r.x[i] - 1.0).powi(2),
@@ -231,7 +256,9 @@ fn lsgan_terms_sum_to_sum_loss() {
         .collect();
     assert_all_close(&flat(&terms.real), &expected_real, 1e-12, "real terms");
     let total: f64 = flat(&terms.real).iter().chain(&flat(&terms.fake)).sum();
-    let d = loss.discriminator_loss_with(&real.batch(), &fake.batch()).unwrap();
+    let d = loss
+        .discriminator_loss_with(&real.batch(), &fake.batch())
+        .unwrap();
     assert_close(total, scalar(&d), 1e-12, "sum of terms");
 }
 
@@ -250,7 +277,12 @@ fn lsgan_summary_uses_midpoint_boundary() {
     assert_close(summary.real_accuracy, 0.5, 1e-12, "real accuracy");
     assert_close(summary.fake_accuracy, 0.5, 1e-12, "fake accuracy");
     assert_close(summary.real_score, 0.0, 1e-12, "real score is the raw mean");
-    assert_close(summary.fake_score, -0.875, 1e-12, "fake score is the raw mean");
+    assert_close(
+        summary.fake_score,
+        -0.875,
+        1e-12,
+        "fake score is the raw mean",
+    );
     let expected = 0.5 * (0.25 + 2.25) / 2.0 + 0.5 * (1.5625 + 1.0) / 2.0;
     assert_close(summary.loss, expected, 1e-12, "summary loss");
     assert_eq!(summary.inside_margin_fraction, None);
@@ -259,8 +291,18 @@ fn lsgan_summary_uses_midpoint_boundary() {
     let summary = LeastSquaresLoss::new()
         .discriminator_summary(&Batch::new(&real), &Batch::new(&fake))
         .unwrap();
-    assert_close(summary.real_accuracy, 0.0, 1e-12, "real accuracy at boundary ½");
-    assert_close(summary.fake_accuracy, 1.0, 1e-12, "fake accuracy at boundary ½");
+    assert_close(
+        summary.real_accuracy,
+        0.0,
+        1e-12,
+        "real accuracy at boundary ½",
+    );
+    assert_close(
+        summary.fake_accuracy,
+        1.0,
+        1e-12,
+        "fake accuracy at boundary ½",
+    );
 }
 
 #[test]
@@ -283,15 +325,37 @@ fn kernels_agree_for_lsgan_and_wgan() {
     for reduction in [Reduction::Mean, Reduction::Sum] {
         let fused = LeastSquaresConfig::default().with_reduction(reduction);
         let plain = fused.with_kernel(Kernel::Plain);
-        let a = fused.build().unwrap().discriminator_loss_with(&real.batch(), &fake.batch());
-        let b = plain.build().unwrap().discriminator_loss_with(&real.batch(), &fake.batch());
-        assert_close(scalar(&a.unwrap()), scalar(&b.unwrap()), 1e-12, "LSGAN kernels");
+        let a = fused
+            .build()
+            .unwrap()
+            .discriminator_loss_with(&real.batch(), &fake.batch());
+        let b = plain
+            .build()
+            .unwrap()
+            .discriminator_loss_with(&real.batch(), &fake.batch());
+        assert_close(
+            scalar(&a.unwrap()),
+            scalar(&b.unwrap()),
+            1e-12,
+            "LSGAN kernels",
+        );
 
         let fused = WassersteinConfig::default().with_reduction(reduction);
         let plain = fused.with_kernel(Kernel::Plain);
-        let a = fused.build().unwrap().discriminator_loss_with(&real.batch(), &fake.batch());
-        let b = plain.build().unwrap().discriminator_loss_with(&real.batch(), &fake.batch());
-        assert_close(scalar(&a.unwrap()), scalar(&b.unwrap()), 1e-12, "WGAN kernels");
+        let a = fused
+            .build()
+            .unwrap()
+            .discriminator_loss_with(&real.batch(), &fake.batch());
+        let b = plain
+            .build()
+            .unwrap()
+            .discriminator_loss_with(&real.batch(), &fake.batch());
+        assert_close(
+            scalar(&a.unwrap()),
+            scalar(&b.unwrap()),
+            1e-12,
+            "WGAN kernels",
+        );
     }
 }
 
@@ -299,8 +363,12 @@ fn kernels_agree_for_lsgan_and_wgan() {
 fn half_precision_returns_input_dtype() {
     let real = Tensor::new(&[1.5f32, -0.5], &Device::Cpu).unwrap();
     let fake = Tensor::new(&[0.25f32, 2.0], &Device::Cpu).unwrap();
-    let expected_ls = LeastSquaresLoss::new().discriminator_loss(&real, &fake).unwrap();
-    let expected_w = WassersteinLoss::new().discriminator_loss(&real, &fake).unwrap();
+    let expected_ls = LeastSquaresLoss::new()
+        .discriminator_loss(&real, &fake)
+        .unwrap();
+    let expected_w = WassersteinLoss::new()
+        .discriminator_loss(&real, &fake)
+        .unwrap();
     for dtype in [DType::F16, DType::BF16] {
         let (r, f) = (real.to_dtype(dtype).unwrap(), fake.to_dtype(dtype).unwrap());
         let ls = LeastSquaresLoss::new().discriminator_loss(&r, &f).unwrap();
@@ -319,23 +387,50 @@ fn infinite_and_nan_outputs() {
     let nan = tensor(&[f64::NAN], &[1]);
     let zero = tensor(&[0.0], &[1]);
     let ls = LeastSquaresLoss::new();
-    assert_eq!(scalar(&ls.discriminator_loss(&inf, &zero).unwrap()), f64::INFINITY);
+    assert_eq!(
+        scalar(&ls.discriminator_loss(&inf, &zero).unwrap()),
+        f64::INFINITY
+    );
     assert!(scalar(&ls.discriminator_loss(&nan, &zero).unwrap()).is_nan());
     let w = WassersteinLoss::new();
-    assert_eq!(scalar(&w.discriminator_loss(&zero, &inf).unwrap()), f64::INFINITY);
+    assert_eq!(
+        scalar(&w.discriminator_loss(&zero, &inf).unwrap()),
+        f64::INFINITY
+    );
     assert!(scalar(&w.generator_loss(&nan).unwrap()).is_nan());
 }
 
 #[test]
 fn invalid_options_are_rejected() {
     let cases = [
-        (LeastSquaresConfig::default().with_targets(f64::NAN, 0.0).build().err(), "real_target"),
-        (LeastSquaresConfig::default().with_targets(1.0, 1.0).build().err(), "fake_target"),
         (
-            LeastSquaresConfig::default().with_generator_target(f64::INFINITY).build().err(),
+            LeastSquaresConfig::default()
+                .with_targets(f64::NAN, 0.0)
+                .build()
+                .err(),
+            "real_target",
+        ),
+        (
+            LeastSquaresConfig::default()
+                .with_targets(1.0, 1.0)
+                .build()
+                .err(),
+            "fake_target",
+        ),
+        (
+            LeastSquaresConfig::default()
+                .with_generator_target(f64::INFINITY)
+                .build()
+                .err(),
             "generator_target",
         ),
-        (LeastSquaresConfig::default().with_group_weights(-1.0, 1.0).build().err(), "real_weight"),
+        (
+            LeastSquaresConfig::default()
+                .with_group_weights(-1.0, 1.0)
+                .build()
+                .err(),
+            "real_weight",
+        ),
     ];
     for (error, expected) in cases {
         match error {
@@ -343,7 +438,10 @@ fn invalid_options_are_rejected() {
             other => panic!("expected InvalidOption for {expected}, got {other:?}"),
         }
     }
-    match WassersteinConfig::default().with_group_weights(1.0, f64::NAN).build() {
+    match WassersteinConfig::default()
+        .with_group_weights(1.0, f64::NAN)
+        .build()
+    {
         Err(Error::InvalidOption { option, .. }) => assert_eq!(option, "fake_weight"),
         other => panic!("expected InvalidOption for fake_weight, got {other:?}"),
     }

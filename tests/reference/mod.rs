@@ -33,7 +33,11 @@ pub struct RefBatch {
 
 impl RefBatch {
     pub fn new(x: Vec<f64>) -> Self {
-        Self { x, w: None, m: None }
+        Self {
+            x,
+            w: None,
+            m: None,
+        }
     }
 
     pub fn weights(mut self, w: Vec<f64>) -> Self {
@@ -182,8 +186,18 @@ pub fn check_gradients(
     let h = 1e-6;
     let real_fd = central_difference(|r| reference(r, fake.0), real.0, h);
     let fake_fd = central_difference(|f| reference(real.0, f), fake.0, h);
-    assert_all_close(&real_grad, &real_fd, 1e-6, &format!("{what}: real gradient"));
-    assert_all_close(&fake_grad, &fake_fd, 1e-6, &format!("{what}: fake gradient"));
+    assert_all_close(
+        &real_grad,
+        &real_fd,
+        1e-6,
+        &format!("{what}: real gradient"),
+    );
+    assert_all_close(
+        &fake_grad,
+        &fake_fd,
+        1e-6,
+        &format!("{what}: fake gradient"),
+    );
 }
 
 /// A batch over `x` with optional weights and mask.
