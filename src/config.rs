@@ -28,8 +28,8 @@ use crate::summary::{Summary, Terms};
 ///
 /// | name | aliases | loss |
 /// | --- | --- | --- |
-/// | `bce` | `ns`, `non-saturating`, `gan`, `sgan`, `vanilla` | [`BceLoss`], non-saturating generator |
-/// | `saturating` | `minimax`, `saturating-bce` | [`BceLoss`], saturating generator |
+/// | `bce` | `ns`, `non-saturating`, `gan`, `sgan`, `vanilla` | [`BceLoss`], non-saturating |
+/// | `saturating` | `minimax`, `saturating-bce` | [`BceLoss`], saturating |
 /// | `weighted-bce` | `wbce` | [`WeightedBceLoss`] |
 /// | `hinge` | | [`HingeLoss`] |
 /// | `lsgan` | `least-squares`, `ls` | [`LeastSquaresLoss`] |

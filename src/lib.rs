@@ -23,6 +23,13 @@
 //! # Ok::<(), gan_losses::Error>(())
 //! ```
 //!
+//! # Families
+//! Binary cross-entropy ([`BceLoss`], [`WeightedBceLoss`]), hinge ([`HingeLoss`]), least squares
+//! ([`LeastSquaresLoss`]), Wasserstein ([`WassersteinLoss`]) and the relativistic losses
+//! ([`RsganLoss`], [`RaSganLoss`], [`RaLsganLoss`], [`RaHingeLoss`]). [`LossConfig`] chooses one
+//! by name (`"lsgan".parse()`) or, with the `serde` feature, from a configuration file, and builds
+//! an [`AnyLoss`]. [`FnLoss`] wraps closures and [`SumLoss`] adds weighted losses.
+//!
 //! # Conventions
 //! - [`Reduction::Mean`] averages each batch over its own elements and adds the averages, so the
 //!   real and the fake batch may differ in size. [`Reduction::Sum`] adds every element term.

@@ -21,7 +21,7 @@ fn fake_values() -> RefBatch {
     RefBatch::new(vec![-1.0, 0.5, 2.0, 0.0])
 }
 
-/// The cases of options every test loops over: plain, weighted, masked, weighted and masked.
+/// Returns the option cases every test loops over: plain, weighted, masked, and both.
 fn option_cases() -> Vec<(RefBatch, RefBatch)> {
     let (r, f) = (real_values(), fake_values());
     vec![

@@ -73,7 +73,8 @@ proptest! {
         let (real, fake, weights) = (tensor(&r, &[n, 1]), tensor(&f, &[n, 1]), tensor(&w, &[n, 1]));
         for name in LossConfig::NAMES {
             let loss = build(name, Reduction::Mean, Kernel::Fused);
-            let (d, g) = values(&loss, &Batch::new(&real), &Batch::new(&fake).with_weights(&weights));
+            let fake_batch = Batch::new(&fake).with_weights(&weights);
+            let (d, g) = values(&loss, &Batch::new(&real), &fake_batch);
             prop_assert!(d.is_finite(), "{} D = {}", name, d);
             prop_assert!(g.is_finite(), "{} G = {}", name, g);
         }
@@ -111,8 +112,10 @@ proptest! {
         let real_batch = Batch::new(&real).with_weights(&weights);
         let fake_batch = Batch::new(&fake);
         for name in LossConfig::NAMES {
-            let mean = values(&build(name, Reduction::Mean, Kernel::Fused), &real_batch, &fake_batch);
-            let sum = values(&build(name, Reduction::Sum, Kernel::Fused), &real_batch, &fake_batch);
+            let mean_loss = build(name, Reduction::Mean, Kernel::Fused);
+            let sum_loss = build(name, Reduction::Sum, Kernel::Fused);
+            let mean = values(&mean_loss, &real_batch, &fake_batch);
+            let sum = values(&sum_loss, &real_batch, &fake_batch);
             let count = n as f64;
             prop_assert!(close(sum.0, count * mean.0), "{} D sum {} mean {}", name, sum.0, mean.0);
             prop_assert!(close(sum.1, count * mean.1), "{} G sum {} mean {}", name, sum.1, mean.1);
@@ -127,8 +130,10 @@ proptest! {
         let fake_batch = Batch::new(&fake).with_weights(&weights);
         for name in LossConfig::NAMES {
             for reduction in [Reduction::Mean, Reduction::Sum] {
-                let fused = values(&build(name, reduction, Kernel::Fused), &real_batch, &fake_batch);
-                let plain = values(&build(name, reduction, Kernel::Plain), &real_batch, &fake_batch);
+                let fused_loss = build(name, reduction, Kernel::Fused);
+                let plain_loss = build(name, reduction, Kernel::Plain);
+                let fused = values(&fused_loss, &real_batch, &fake_batch);
+                let plain = values(&plain_loss, &real_batch, &fake_batch);
                 prop_assert!(close(fused.0, plain.0), "{} D {} vs {}", name, fused.0, plain.0);
                 prop_assert!(close(fused.1, plain.1), "{} G {} vs {}", name, fused.1, plain.1);
             }

@@ -102,7 +102,7 @@ fn rahinge_reference(config: &RaHingeConfig, r: &RefBatch, f: &RefBatch) -> (f64
     (d, g)
 }
 
-/// The pairs of two equal batches: r − f, product weights, both-included mask.
+/// Builds the pairs of two equal batches: r − f, product weights, both-included mask.
 fn pairs(r: &RefBatch, f: &RefBatch) -> RefBatch {
     let n = r.x.len();
     let x = (0..n).map(|i| r.x[i] - f.x[i]).collect();

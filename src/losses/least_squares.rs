@@ -18,7 +18,7 @@ use crate::term::Term;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct LeastSquaresConfig {
-    /// How element terms are reduced. Default: mean.
+    /// Reduction of the element terms. Default: mean.
     pub reduction: Reduction,
     /// Target b of the real outputs. Default 1.
     pub real_target: f64,
@@ -188,7 +188,7 @@ pub struct LeastSquaresLoss {
 }
 
 impl LeastSquaresLoss {
-    /// The standard loss: a = 0, b = 1, c = 1, mean.
+    /// Builds the standard loss: a = 0, b = 1, c = 1, mean.
     pub fn new() -> Self {
         Self::from_config(LeastSquaresConfig::default()).expect("the default options are valid")
     }
@@ -201,7 +201,7 @@ impl LeastSquaresLoss {
         config.build()
     }
 
-    /// The options this loss was built from.
+    /// Returns the options this loss was built from.
     pub fn config(&self) -> &LeastSquaresConfig {
         &self.config
     }

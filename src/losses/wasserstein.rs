@@ -15,7 +15,7 @@ use crate::term::Term;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct WassersteinConfig {
-    /// How element terms are reduced. Default: mean.
+    /// Reduction of the element terms. Default: mean.
     pub reduction: Reduction,
     /// Factor on the real batch's mean (or sum). Default 1.
     pub real_weight: f64,
@@ -99,9 +99,9 @@ impl WassersteinConfig {
 ///
 /// The outputs are raw critic scores. Minimising the critic loss maximises mean r − mean f,
 /// which estimates the Wasserstein-1 distance between the two distributions only when the critic
-/// is 1-Lipschitz. Without a constraint, such as a gradient penalty (Gulrajani et al., 2017),
-/// spectral normalisation (Miyato et al., 2018) or weight clipping, the loss is unbounded below
-/// and its value means nothing. This loss does not enforce the constraint.
+/// is 1-Lipschitz. Without a constraint, such as a gradient penalty, spectral normalisation or
+/// weight clipping, the loss is unbounded below and its value means nothing. This loss does not
+/// enforce the constraint.
 ///
 /// The loss is linear, so it needs no stable rewrite; infinite outputs give an infinite loss and
 /// NaN propagates. For monitoring, the scores are the raw outputs and the decision boundary is 0,
@@ -133,7 +133,7 @@ pub struct WassersteinLoss {
 }
 
 impl WassersteinLoss {
-    /// The standard critic loss with mean reduction.
+    /// Builds the standard critic loss with mean reduction.
     pub fn new() -> Self {
         Self::from_config(WassersteinConfig::default()).expect("the default options are valid")
     }
@@ -146,7 +146,7 @@ impl WassersteinLoss {
         config.build()
     }
 
-    /// The options this loss was built from.
+    /// Returns the options this loss was built from.
     pub fn config(&self) -> &WassersteinConfig {
         &self.config
     }

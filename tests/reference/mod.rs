@@ -89,18 +89,18 @@ impl RefBatch {
         }
     }
 
-    /// The same batch with every output shifted by `-by`.
+    /// Returns the batch with `by` subtracted from every output.
     pub fn shifted(&self, by: f64) -> Self {
         self.with_x(self.x.iter().map(|x| x - by).collect())
     }
 }
 
-/// An f64 tensor of the given shape.
+/// Builds an f64 tensor of the given shape.
 pub fn tensor(values: &[f64], shape: &[usize]) -> Tensor {
     Tensor::from_slice(values, shape, &Device::Cpu).unwrap()
 }
 
-/// An f64 variable of the given shape.
+/// Builds an f64 variable of the given shape.
 pub fn var(values: &[f64], shape: &[usize]) -> Var {
     Var::from_tensor(&tensor(values, shape)).unwrap()
 }
@@ -200,7 +200,7 @@ pub fn check_gradients(
     );
 }
 
-/// A batch over `x` with optional weights and mask.
+/// Wraps `x` in a batch with optional weights and mask.
 pub fn batch_of<'a>(x: &'a Tensor, w: Option<&'a Tensor>, m: Option<&'a Tensor>) -> Batch<'a> {
     let mut batch = Batch::new(x);
     if let Some(w) = w {

@@ -4,7 +4,7 @@
 //! RaLSGAN, RaHinge).
 //!
 //! The average forms compute the relative outputs r − mean f and f − mean r with candle ops, so
-//! autograd carries the gradient through both batch means, and then apply an element term to
+//! autograd carries the gradient through both batch means. They then apply an element term to
 //! each relative output and reduce it like any other loss. Every generator loss here reads the
 //! real batch as well as the fake one.
 //!
@@ -62,8 +62,8 @@ struct Relative {
     fake: Tensor,
 }
 
-/// The mean of `x` over the elements that `mask` includes, as a rank-0 tensor that carries the
-/// gradient to every included element.
+/// Computes the mean of `x` over the elements that `mask` includes, as a rank-0 tensor that
+/// carries the gradient to every included element.
 fn included_mean(x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
     let Some(mask) = mask else {
         return Ok(x.mean_all()?);
@@ -87,7 +87,7 @@ fn relative(real: &Batch<'_>, fake: &Batch<'_>) -> Result<Relative> {
     })
 }
 
-/// A batch of other outputs with the weights and the mask of `like`.
+/// Wraps other outputs in a batch with the weights and the mask of `like`.
 pub(crate) fn with_batch_options<'a>(logits: &'a Tensor, like: &Batch<'a>) -> Batch<'a> {
     let mut batch = Batch::new(logits);
     if let Some(weights) = like.weights() {

@@ -18,7 +18,7 @@ use crate::term::Term;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct RsganConfig {
-    /// How the pair terms are reduced. Default: mean.
+    /// Reduction of the pair terms. Default: mean.
     pub reduction: Reduction,
     /// Discriminator target of r − f; the fake target is unused, since every term is on a pair.
     /// Default: 1.
@@ -92,11 +92,11 @@ impl RsganConfig {
 /// ```
 ///
 /// The discriminator estimates the probability σ(r − f) that a real sample is more realistic
-/// than its paired fake. The non-saturating generator swaps the roles, as in the paper; the
-/// saturating form is the negated discriminator objective with a hard label (the minimax game),
-/// whose gradient vanishes once the discriminator separates the pairs confidently. Both generator
-/// forms read the real batch: call [`generator_loss_with`](GeneratorLoss::generator_loss_with)
-/// with `Some(real)`.
+/// than its paired fake. The non-saturating generator swaps the roles of real and fake, as
+/// Jolicoeur-Martineau defines it. The saturating form is the negated discriminator objective
+/// with a hard label (the minimax game), and its gradient vanishes once the discriminator
+/// separates the pairs confidently. Both generator forms read the real batch, so call
+/// [`generator_loss_with`](GeneratorLoss::generator_loss_with) with `Some(real)`.
 ///
 /// Stability: the softplus form of [`BceLoss`](crate::BceLoss) is used on the differences.
 /// Label smoothing sets the discriminator's target to 1 − α.
@@ -201,7 +201,7 @@ impl Pairs {
 }
 
 impl RsganLoss {
-    /// The standard loss: hard label, mean, non-saturating generator.
+    /// Builds the standard loss: hard label, mean, non-saturating generator.
     pub fn new() -> Self {
         Self::from_config(RsganConfig::default()).expect("the default options are valid")
     }
@@ -214,7 +214,7 @@ impl RsganLoss {
         config.build()
     }
 
-    /// The options this loss was built from.
+    /// Returns the options this loss was built from.
     pub fn config(&self) -> &RsganConfig {
         &self.config
     }

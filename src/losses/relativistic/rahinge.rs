@@ -15,7 +15,7 @@ use crate::term::Term;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct RaHingeConfig {
-    /// How element terms are reduced. Default: mean.
+    /// Reduction of the element terms. Default: mean.
     pub reduction: Reduction,
     /// Margin m_r of the real term relu(m_r − (r − mean f)). Default 1.
     pub real_margin: f64,
@@ -148,7 +148,7 @@ impl RaHingeConfig {
 ///
 /// Terms are exactly 0 past the margin and the gradient at a kink is 0. Infinite outputs give 0
 /// on the correct side and +∞ on the wrong side; NaN propagates. Batch means are over included
-/// elements and are not weighted (see the [module docs](super::relativistic)). For monitoring,
+/// elements and are not weighted (see the [module docs](super)). For monitoring,
 /// the scores and the inside-margin fraction are those of the relative outputs, with decision
 /// boundary 0. The generator reads the real batch: call
 /// [`generator_loss_with`](GeneratorLoss::generator_loss_with) with `Some(real)`.
@@ -180,7 +180,7 @@ pub struct RaHingeLoss {
 }
 
 impl RaHingeLoss {
-    /// The standard loss with margin 1.
+    /// Builds the standard loss with margin 1.
     pub fn new() -> Self {
         Self::from_config(RaHingeConfig::default()).expect("the default options are valid")
     }
@@ -193,7 +193,7 @@ impl RaHingeLoss {
         config.build()
     }
 
-    /// The options this loss was built from.
+    /// Returns the options this loss was built from.
     pub fn config(&self) -> &RaHingeConfig {
         &self.config
     }

@@ -15,7 +15,7 @@ use crate::term::Term;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct RaLsganConfig {
-    /// How element terms are reduced. Default: mean.
+    /// Reduction of the element terms. Default: mean.
     pub reduction: Reduction,
     /// Target of the relative real outputs r − mean f. Default 1.
     pub real_target: f64,
@@ -153,7 +153,7 @@ impl RaLsganConfig {
 ///
 /// The squares need no stable rewrite; an infinite output gives +∞ and NaN propagates. Batch
 /// means are over included elements and are not weighted (see the
-/// [module docs](super::relativistic)). For monitoring, the scores are the relative outputs and
+/// [module docs](super)). For monitoring, the scores are the relative outputs and
 /// the decision boundary is (t_r + t_f)/2. The generator reads the real batch: call
 /// [`generator_loss_with`](GeneratorLoss::generator_loss_with) with `Some(real)`.
 ///
@@ -184,7 +184,7 @@ pub struct RaLsganLoss {
 }
 
 impl RaLsganLoss {
-    /// The standard loss: targets 1 and −1, mean.
+    /// Builds the standard loss: targets 1 and −1, mean.
     pub fn new() -> Self {
         Self::from_config(RaLsganConfig::default()).expect("the default options are valid")
     }
@@ -197,7 +197,7 @@ impl RaLsganLoss {
         config.build()
     }
 
-    /// The options this loss was built from.
+    /// Returns the options this loss was built from.
     pub fn config(&self) -> &RaLsganConfig {
         &self.config
     }

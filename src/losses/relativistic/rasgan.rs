@@ -15,7 +15,7 @@ use crate::term::Term;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct RaSganConfig {
-    /// How element terms are reduced. Default: mean.
+    /// Reduction of the element terms. Default: mean.
     pub reduction: Reduction,
     /// Discriminator targets of r − mean f (real) and f − mean r (fake). Default: 1 and 0.
     pub labels: Labels,
@@ -142,21 +142,21 @@ impl RaSganConfig {
 /// ∂(D loss)/∂r_i = w_r/N_r·(σ(r̃_i) − y_r) − w_f/N_r·mean_j (σ(f̃_j) − y_f)
 /// ```
 ///
-/// A real logit receives its own term's derivative and, through mean r, minus the average
-/// derivative of the fake terms (the fake logits likewise); autograd carries both paths. The
-/// formula is for unweighted, unmasked batches.
+/// A real logit receives its own term's derivative. Through mean r it also receives minus the
+/// average derivative of the fake terms, and the fake logits mirror this. Autograd carries both
+/// paths. The formula is for unweighted, unmasked batches.
 ///
 /// The discriminator estimates the probability σ(r − mean f) that a real sample is more
 /// realistic than the average fake. The non-saturating generator swaps the roles of real and
-/// fake, as in the paper, so it also pushes the real logits down. The saturating form is the
-/// negated discriminator objective with hard labels (the minimax game); like the saturating
-/// standard GAN loss, its gradient vanishes when the discriminator separates the batches
-/// confidently. Both generator forms read the real batch: call
+/// fake, as Jolicoeur-Martineau defines it, so it also pushes the real logits down. The
+/// saturating form is the negated discriminator objective with hard labels (the minimax game).
+/// As with the saturating standard GAN loss, its gradient vanishes when the discriminator
+/// separates the batches confidently. Both generator forms read the real batch, so call
 /// [`generator_loss_with`](GeneratorLoss::generator_loss_with) with `Some(real)`.
 ///
 /// Stability: the softplus form of [`BceLoss`](crate::BceLoss) is used on the relative logits.
 /// Label smoothing is one-sided on the real term. Batch means are over included elements and are
-/// not weighted (see the [module docs](super::relativistic)). For monitoring, the scores are
+/// not weighted (see the [module docs](super)). For monitoring, the scores are
 /// σ(r − mean f) and σ(f − mean r) and the decision boundary of the relative logits is 0.
 ///
 /// # Shapes
@@ -191,7 +191,7 @@ pub struct RaSganLoss {
 }
 
 impl RaSganLoss {
-    /// The standard loss: hard labels, mean, non-saturating generator.
+    /// Builds the standard loss: hard labels, mean, non-saturating generator.
     pub fn new() -> Self {
         Self::from_config(RaSganConfig::default()).expect("the default options are valid")
     }
@@ -204,7 +204,7 @@ impl RaSganLoss {
         config.build()
     }
 
-    /// The options this loss was built from.
+    /// Returns the options this loss was built from.
     pub fn config(&self) -> &RaSganConfig {
         &self.config
     }
