@@ -804,3 +804,17 @@ fn invalid_relativistic_options_are_rejected() {
         }
     }
 }
+
+#[test]
+fn fully_masked_batch_has_zero_mean() {
+    // Every fake is excluded: mean f is 0, so the real terms read r itself, and the fake group
+    // adds nothing.
+    let real = tensor(&[1.0, -2.0], &[2]);
+    let fake = tensor(&[5.0, 7.0], &[2]);
+    let none = tensor(&[0.0, 0.0], &[2]);
+    let d = RaSganLoss::new()
+        .discriminator_loss_with(&Batch::new(&real), &Batch::new(&fake).with_mask(&none))
+        .unwrap();
+    let expected = (bce(1.0, 1.0) + bce(-2.0, 1.0)) / 2.0;
+    assert_close(scalar(&d), expected, 1e-12, "RaSGAN D");
+}

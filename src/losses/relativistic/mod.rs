@@ -13,6 +13,13 @@
 //! scale each element's term, as in every other loss, but do not weight the means: the reference
 //! a sample is compared with is the batch's average output, whatever importance each term has.
 //! A mask that excludes every element of a batch gives that batch a mean of 0.
+//!
+//! # Monitoring
+//! The [`Summary`] of a relativistic loss reads the relative outputs: for RSGAN and RaSGAN the
+//! scores are σ(r − f) or σ(r − mean f) and σ(f − r) or σ(f − mean r), for RaLSGAN and RaHinge
+//! they are the relative outputs themselves. Accuracies count relative outputs on the correct
+//! side of the loss's boundary. The Wasserstein estimate stays mean r − mean f of the raw
+//! outputs (over pairs for RSGAN).
 
 mod paired;
 mod rahinge;
