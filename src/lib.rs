@@ -23,6 +23,13 @@
 //! # Ok::<(), gan_losses::Error>(())
 //! ```
 //!
+//! # Families
+//! Binary cross-entropy ([`BceLoss`], [`WeightedBceLoss`]), hinge ([`HingeLoss`]), least squares
+//! ([`LeastSquaresLoss`]), Wasserstein ([`WassersteinLoss`]) and the relativistic losses
+//! ([`RsganLoss`], [`RaSganLoss`], [`RaLsganLoss`], [`RaHingeLoss`]). [`LossConfig`] chooses one
+//! by name (`"lsgan".parse()`) or, with the `serde` feature, from a configuration file, and builds
+//! an [`AnyLoss`]. [`FnLoss`] wraps closures and [`SumLoss`] adds weighted losses.
+//!
 //! # Conventions
 //! - [`Reduction::Mean`] averages each batch over its own elements and adds the averages, so the
 //!   real and the fake batch may differ in size. [`Reduction::Sum`] adds every element term.
@@ -36,6 +43,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod batch;
+mod config;
 mod error;
 mod fused;
 mod group;
@@ -47,10 +55,19 @@ mod summary;
 mod term;
 
 pub use batch::Batch;
+pub use config::{AnyLoss, LossConfig};
 pub use error::{Error, Result};
-pub use loss::{DiscriminatorLoss, GeneratorLoss};
+pub use loss::{DiscriminatorLoss, GanLoss, GeneratorLoss};
 pub use losses::bce::{BceConfig, BceLoss, WeightedBceLoss};
+pub use losses::custom::FnLoss;
 pub use losses::hinge::{HingeConfig, HingeLoss};
+pub use losses::least_squares::{LeastSquaresConfig, LeastSquaresLoss};
+pub use losses::relativistic::{
+    RaHingeConfig, RaHingeLoss, RaLsganConfig, RaLsganLoss, RaSganConfig, RaSganLoss, RsganConfig,
+    RsganLoss,
+};
+pub use losses::sum::SumLoss;
+pub use losses::wasserstein::{WassersteinConfig, WassersteinLoss};
 pub use options::{GeneratorForm, Input, Kernel, Labels, Reduction};
 pub use summary::{Summary, Terms};
 

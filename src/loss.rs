@@ -70,3 +70,11 @@ pub trait GeneratorLoss {
         self.generator_loss_with(None, &Batch::new(fake_logits))
     }
 }
+
+/// A loss that provides both the discriminator and the generator side, as a trait object.
+///
+/// Every type that implements [`DiscriminatorLoss`] and [`GeneratorLoss`] implements it, so
+/// `Box<dyn GanLoss + Send + Sync>` holds any loss of this crate or of the caller.
+pub trait GanLoss: DiscriminatorLoss + GeneratorLoss {}
+
+impl<T: DiscriminatorLoss + GeneratorLoss + ?Sized> GanLoss for T {}
