@@ -42,6 +42,7 @@ mod group;
 mod loss;
 pub mod losses;
 mod options;
+pub mod penalty;
 mod spec;
 mod summary;
 mod term;
