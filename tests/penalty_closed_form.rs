@@ -12,9 +12,7 @@ use penalty_support::{assert_gradients_close, flat, tensor, var};
 const F64: DType = DType::F64;
 
 fn rows(samples: &Tensor) -> Vec<Vec<f64>> {
-    samples
-        .to_vec2::<f64>()
-        .expect("a rank-2 f64 tensor")
+    samples.to_vec2::<f64>().expect("a rank-2 f64 tensor")
 }
 
 fn linear_critic(w: &Var) -> impl Fn(&Tensor) -> candle_core::Result<Tensor> + '_ {
@@ -31,7 +29,10 @@ fn r1_linear_critic_closed_form() {
     let w = var(11, (5, 1), 1.0, F64);
     let real = tensor(12, (3, 5), 2.0, F64);
     let gamma = 3.0;
-    let r1 = ZeroCenteredConfig::default().with_gamma(gamma).build().unwrap();
+    let r1 = ZeroCenteredConfig::default()
+        .with_gamma(gamma)
+        .build()
+        .unwrap();
 
     let output = r1.r1(linear_critic(&w), &real).unwrap();
     let w_values = flat(w.as_tensor());
@@ -56,7 +57,10 @@ fn r2_detaches_generator() {
     let w = var(13, (4, 1), 1.0, F64);
     let latent = var(14, (2, 4), 1.0, F64);
     let fake = (latent.as_tensor() * 2.0).unwrap();
-    let r2 = ZeroCenteredConfig::default().with_gamma(1.0).build().unwrap();
+    let r2 = ZeroCenteredConfig::default()
+        .with_gamma(1.0)
+        .build()
+        .unwrap();
 
     let output = r2.r2(linear_critic(&w), &fake).unwrap();
     let gradients = output.term.backward().unwrap();
@@ -69,7 +73,10 @@ fn r1_diagonal_quadratic_closed_form() {
     let a = var(15, 4, 1.0, F64);
     let real = tensor(16, (3, 4), 1.5, F64);
     let gamma = 0.7;
-    let r1 = ZeroCenteredConfig::default().with_gamma(gamma).build().unwrap();
+    let r1 = ZeroCenteredConfig::default()
+        .with_gamma(gamma)
+        .build()
+        .unwrap();
     let output = r1.r1(diagonal_quadratic(&a), &real).unwrap();
 
     // R1 = (γ/2) meanᵢ Σⱼ 4aⱼ²xᵢⱼ², ∂R1/∂aⱼ = 4γ aⱼ meanᵢ xᵢⱼ².
@@ -116,7 +123,11 @@ fn r1_full_quadratic_closed_form() {
 
     let a_rows = rows(a.as_tensor());
     let s: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| 0.5 * (a_rows[i][j] + a_rows[j][i])).collect())
+        .map(|i| {
+            (0..n)
+                .map(|j| 0.5 * (a_rows[i][j] + a_rows[j][i]))
+                .collect()
+        })
         .collect();
     let x = rows(&real);
     let batch = x.len() as f64;
@@ -176,7 +187,10 @@ fn wgan_gp_linear_critic_closed_form() {
             Side::OneSided => (n - target).max(0.0),
         };
         let value = lambda * deviation * deviation;
-        assert!((output.value - value).abs() < 1e-10, "GP value at target {target}, {side:?}");
+        assert!(
+            (output.value - value).abs() < 1e-10,
+            "GP value at target {target}, {side:?}"
+        );
 
         // ∇w GP = 2λ (n − t)/n · w, zero for the one-sided form below the target.
         let expected: Vec<f64> = w_values
@@ -201,7 +215,12 @@ fn wgan_gp_interpolates_with_given_alpha() {
     let alpha = Tensor::new(&[0.25f64, 0.9], &Device::Cpu).unwrap();
     let gp = WganGpConfig::default().with_lambda(2.0).build().unwrap();
     let output = gp
-        .penalty(diagonal_quadratic(&a), &real, &fake, UniformNoise::Given(&alpha))
+        .penalty(
+            diagonal_quadratic(&a),
+            &real,
+            &fake,
+            UniformNoise::Given(&alpha),
+        )
         .unwrap();
 
     // ‖∇ₓD(x̂ᵢ)‖ = ‖2a∘x̂ᵢ‖ with x̂ᵢ = αᵢrᵢ + (1 − αᵢ)fᵢ.
@@ -233,9 +252,14 @@ fn wgan_gp_seeded_alpha_is_deterministic() {
     let fake = tensor(27, (4, 3), 1.0, F64);
     let gp = WganGpConfig::default().build().unwrap();
     let run = |seed| {
-        gp.penalty(diagonal_quadratic(&a), &real, &fake, UniformNoise::Seeded(seed))
-            .unwrap()
-            .value
+        gp.penalty(
+            diagonal_quadratic(&a),
+            &real,
+            &fake,
+            UniformNoise::Seeded(seed),
+        )
+        .unwrap()
+        .value
     };
     assert_eq!(run(5), run(5));
     assert_ne!(run(5), run(6));
@@ -247,25 +271,44 @@ fn wgan_gp_zero_gradient_row_stays_finite() {
     let a = var(28, 3, 1.0, F64);
     let real = Tensor::new(&[[0.0f64, 0.0, 0.0], [0.5, -1.0, 2.0]], &Device::Cpu).unwrap();
     let alpha = Tensor::new(&[1.0f64, 1.0], &Device::Cpu).unwrap();
-    let modes = [PenaltyMode::Exact, PenaltyMode::FiniteDifference { step: 1e-3 }];
+    let modes = [
+        PenaltyMode::Exact,
+        PenaltyMode::FiniteDifference { step: 1e-3 },
+    ];
     for mode in modes {
         let gp = WganGpConfig::default().with_mode(mode).build().unwrap();
         let output = gp
-            .penalty(diagonal_quadratic(&a), &real, &real, UniformNoise::Given(&alpha))
+            .penalty(
+                diagonal_quadratic(&a),
+                &real,
+                &real,
+                UniformNoise::Given(&alpha),
+            )
             .unwrap();
         assert!(output.value.is_finite(), "{mode:?} value");
         assert_eq!(flat(&output.gradient_norms)[0], 0.0);
         let gradient = flat(output.term.backward().unwrap().get(a.as_tensor()).unwrap());
-        assert!(gradient.iter().all(|v| v.is_finite()), "{mode:?} gradient {gradient:?}");
+        assert!(
+            gradient.iter().all(|v| v.is_finite()),
+            "{mode:?} gradient {gradient:?}"
+        );
     }
 
     // Without ε, the exact gradient of √s at s = 0 is 0·∞.
     let gp = WganGpConfig::default().with_epsilon(0.0).build().unwrap();
     let output = gp
-        .penalty(diagonal_quadratic(&a), &real, &real, UniformNoise::Given(&alpha))
+        .penalty(
+            diagonal_quadratic(&a),
+            &real,
+            &real,
+            UniformNoise::Given(&alpha),
+        )
         .unwrap();
     let gradient = flat(output.term.backward().unwrap().get(a.as_tensor()).unwrap());
-    assert!(gradient.iter().any(|v| v.is_nan()), "ε = 0 gave {gradient:?}");
+    assert!(
+        gradient.iter().any(|v| v.is_nan()),
+        "ε = 0 gave {gradient:?}"
+    );
 }
 
 #[test]
@@ -326,7 +369,10 @@ fn penalties_reject_bad_input() {
 
     let summed = |x: &Tensor| x.sum_all();
     let result = r1.r1(summed, &real);
-    assert!(matches!(result, Err(Error::DiscriminatorOutputShape { batch: 2, .. })));
+    assert!(matches!(
+        result,
+        Err(Error::DiscriminatorOutputShape { batch: 2, .. })
+    ));
 
     let integers = Tensor::new(&[[1u32, 2, 3]], &Device::Cpu).unwrap();
     let result = r1.r1(linear_critic(&w), &integers);
@@ -339,7 +385,13 @@ fn configs_reject_bad_options() {
         Err(Error::InvalidOption { option: found, .. }) => assert_eq!(found, option),
         other => panic!("expected InvalidOption for {option}, got {other:?}"),
     };
-    invalid(ZeroCenteredConfig::default().with_gamma(-1.0).build().map(drop), "gamma");
+    invalid(
+        ZeroCenteredConfig::default()
+            .with_gamma(-1.0)
+            .build()
+            .map(drop),
+        "gamma",
+    );
     invalid(
         ZeroCenteredConfig::default()
             .with_mode(PenaltyMode::FiniteDifference { step: 0.0 })
@@ -347,11 +399,84 @@ fn configs_reject_bad_options() {
             .map(drop),
         "step",
     );
-    invalid(WganGpConfig::default().with_lambda(f64::NAN).build().map(drop), "lambda");
-    invalid(WganGpConfig::default().with_target(-1.0).build().map(drop), "target");
-    invalid(WganGpConfig::default().with_epsilon(-1e-3).build().map(drop), "epsilon");
     invalid(
-        DraganConfig::default().with_perturbation_scale(f64::INFINITY).build().map(drop),
+        WganGpConfig::default()
+            .with_lambda(f64::NAN)
+            .build()
+            .map(drop),
+        "lambda",
+    );
+    invalid(
+        WganGpConfig::default().with_target(-1.0).build().map(drop),
+        "target",
+    );
+    invalid(
+        WganGpConfig::default()
+            .with_epsilon(-1e-3)
+            .build()
+            .map(drop),
+        "epsilon",
+    );
+    invalid(
+        DraganConfig::default()
+            .with_perturbation_scale(f64::INFINITY)
+            .build()
+            .map(drop),
         "perturbation_scale",
     );
+}
+
+#[test]
+fn half_precision_penalties_computed_in_f32() {
+    let w64 = [[0.5f64], [-1.25], [2.0]];
+    let real64 = tensor(35, (4, 3), 1.0, F64);
+    let norm_sq: f64 = w64.iter().map(|r| r[0] * r[0]).sum();
+    for dtype in [DType::F16, DType::BF16, DType::F32] {
+        let w = Var::from_tensor(
+            &Tensor::new(&w64, &Device::Cpu)
+                .unwrap()
+                .to_dtype(dtype)
+                .unwrap(),
+        )
+        .unwrap();
+        let real = real64.to_dtype(dtype).unwrap();
+        let r1 = ZeroCenteredConfig::default()
+            .with_gamma(2.0)
+            .build()
+            .unwrap();
+        let output = r1.r1(linear_critic(&w), &real).unwrap();
+        assert_eq!(output.term.dtype(), dtype);
+        assert_eq!(output.gradient_norms.dtype(), DType::F32);
+        // w is exact in every dtype here, so only the f32 accumulation rounds.
+        assert!(
+            (output.value - norm_sq).abs() < 1e-5,
+            "{dtype:?}: {}",
+            output.value
+        );
+        let gradient = flat(output.term.backward().unwrap().get(w.as_tensor()).unwrap());
+        let expected: Vec<f64> = w64.iter().map(|r| 2.0 * r[0]).collect();
+        assert_gradients_close(&[gradient], &[expected], 1e-2, "half-precision ∇w R1");
+    }
+}
+
+#[test]
+fn batch_coupling_breaks_per_sample_norms() {
+    // D(xᵢ) = (xᵢ − mean over the batch)·w, as batch norm's centring does in training mode:
+    // ∂D(xᵢ)/∂xᵢ = (1 − 1/B)w, but the row of ∇ₓ Σᵢ D(xᵢ) is w − w = 0.
+    let w = var(36, (3, 1), 1.0, F64);
+    let real = tensor(37, (4, 3), 1.0, F64);
+    let centred = |x: &Tensor| x.broadcast_sub(&x.mean_keepdim(0)?)?.matmul(w.as_tensor());
+    let r1 = ZeroCenteredConfig::default().build().unwrap();
+    let output = r1.r1(centred, &real).unwrap();
+
+    let w_norm = flat(w.as_tensor())
+        .iter()
+        .map(|v| v * v)
+        .sum::<f64>()
+        .sqrt();
+    let own_sample_norm = (1.0 - 1.0 / 4.0) * w_norm;
+    for norm in flat(&output.gradient_norms) {
+        assert!(norm < 1e-12, "norm {norm}");
+        assert!((norm - own_sample_norm).abs() > 0.1);
+    }
 }

@@ -152,7 +152,12 @@ impl DraganPenalty {
         check_samples("real samples", real)?;
         let real = real.detach();
         let std = population_std(&real)?;
-        let noise = noise.sample("perturbation noise", real.shape(), real.device(), real.dtype())?;
+        let noise = noise.sample(
+            "perturbation noise",
+            real.shape(),
+            real.device(),
+            real.dtype(),
+        )?;
         Ok((&real + noise.affine(self.config.perturbation_scale * std, 0.0)?)?)
     }
 

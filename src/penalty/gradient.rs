@@ -54,7 +54,9 @@ fn per_sample_output(output: &Tensor, batch: usize) -> Result<Tensor> {
             found: output.shape().clone(),
         });
     }
-    let per_sample = output.reshape((batch, output.elem_count() / batch))?.sum(1)?;
+    let per_sample = output
+        .reshape((batch, output.elem_count() / batch))?
+        .sum(1)?;
     Ok(per_sample.to_dtype(compute_dtype(output.dtype()))?)
 }
 
@@ -119,14 +121,15 @@ where
             let (gradient, output_dtype) = input_gradient(discriminator, samples, batch)?;
             let gradient = gradient.detach();
             let squared = squared_norms(&gradient, batch)?;
-            finite_difference(discriminator, samples, &gradient, &squared, step, &penalty)
-                .and_then(|(term, value)| {
+            finite_difference(discriminator, samples, &gradient, &squared, step, &penalty).and_then(
+                |(term, value)| {
                     Ok(PenaltyOutput {
                         term: term.to_dtype(output_dtype)?,
                         value,
                         gradient_norms: squared.sqrt()?,
                     })
-                })
+                },
+            )
         }
     }
 }

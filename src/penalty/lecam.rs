@@ -176,7 +176,11 @@ impl LeCamRegularizer {
     /// [`Error::EmptyBatch`] for an empty batch, [`Error::UnsupportedDtype`] for integer
     /// outputs, [`Error::InvalidOption`] for a batch whose mean is not finite (the averages are
     /// then left unchanged), and candle's errors.
-    pub fn regularize(&mut self, real_outputs: &Tensor, fake_outputs: &Tensor) -> Result<LeCamOutput> {
+    pub fn regularize(
+        &mut self,
+        real_outputs: &Tensor,
+        fake_outputs: &Tensor,
+    ) -> Result<LeCamOutput> {
         let real = outputs_in_compute_dtype("real outputs", real_outputs)?;
         let fake = outputs_in_compute_dtype("fake outputs", fake_outputs)?;
         let real_mean = finite_mean("real_average", &real)?;
@@ -227,7 +231,11 @@ fn outputs_in_compute_dtype(name: &'static str, outputs: &Tensor) -> Result<Tens
 }
 
 fn finite_mean(option: &'static str, outputs: &Tensor) -> Result<f64> {
-    let mean = outputs.detach().to_dtype(DType::F64)?.mean_all()?.to_scalar::<f64>()?;
+    let mean = outputs
+        .detach()
+        .to_dtype(DType::F64)?
+        .mean_all()?
+        .to_scalar::<f64>()?;
     if mean.is_finite() {
         Ok(mean)
     } else {

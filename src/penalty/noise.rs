@@ -77,7 +77,10 @@ fn check_unit_interval(name: &'static str, values: &Tensor) -> Result<()> {
             dtype: values.dtype(),
         });
     }
-    let flat = values.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+    let flat = values
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?;
     match flat.iter().position(|v| !(0.0..=1.0).contains(v)) {
         Some(index) => Err(Error::InvalidNoise {
             name,

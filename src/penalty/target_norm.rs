@@ -29,9 +29,21 @@ pub(crate) struct TargetNorm {
 impl TargetNorm {
     /// Checks λ ≥ 0, t ≥ 0 and ε ≥ 0, all finite.
     pub(crate) fn check(&self) -> Result<()> {
-        check_non_negative("lambda", self.lambda, "a finite, non-negative weight such as 10.0")?;
-        check_non_negative("target", self.target, "a finite, non-negative norm such as 1.0")?;
-        check_non_negative("epsilon", self.epsilon, "a finite, non-negative offset such as 1e-12")
+        check_non_negative(
+            "lambda",
+            self.lambda,
+            "a finite, non-negative weight such as 10.0",
+        )?;
+        check_non_negative(
+            "target",
+            self.target,
+            "a finite, non-negative norm such as 1.0",
+        )?;
+        check_non_negative(
+            "epsilon",
+            self.epsilon,
+            "a finite, non-negative offset such as 1e-12",
+        )
     }
 
     /// Maps squared norms `[B]` to the rank-0 penalty.

@@ -2,7 +2,7 @@
 
 use candle_core::Tensor;
 
-use super::gradient::{check_samples, check_same_shape, evaluate};
+use super::gradient::{check_same_shape, check_samples, evaluate};
 use super::mode::PenaltyMode;
 use super::noise::UniformNoise;
 use super::output::PenaltyOutput;

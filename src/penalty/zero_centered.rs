@@ -122,7 +122,12 @@ impl ZeroCenteredPenalty {
         self.evaluate(&discriminator, "fake samples", fake)
     }
 
-    fn evaluate<D>(&self, discriminator: &D, name: &'static str, samples: &Tensor) -> Result<PenaltyOutput>
+    fn evaluate<D>(
+        &self,
+        discriminator: &D,
+        name: &'static str,
+        samples: &Tensor,
+    ) -> Result<PenaltyOutput>
     where
         D: Fn(&Tensor) -> candle_core::Result<Tensor>,
     {

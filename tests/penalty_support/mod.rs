@@ -48,7 +48,10 @@ pub fn flat(tensor: &Tensor) -> Vec<f64> {
 /// The gradient of a penalty's term with respect to each parameter, flattened; zeros where
 /// candle returns no gradient.
 pub fn term_gradients(output: &PenaltyOutput, params: &[&Var]) -> Vec<Vec<f64>> {
-    let gradients = output.term.backward().expect("backward of the penalty term");
+    let gradients = output
+        .term
+        .backward()
+        .expect("backward of the penalty term");
     params
         .iter()
         .map(|param| match gradients.get(param.as_tensor()) {
@@ -112,7 +115,12 @@ pub fn max_relative_gap(actual: &[Vec<f64>], expected: &[Vec<f64>]) -> (f64, (us
 
 /// Asserts that two gradient sets agree within `tolerance` relative to the largest expected
 /// magnitude (at least 1), naming the worst element.
-pub fn assert_gradients_close(actual: &[Vec<f64>], expected: &[Vec<f64>], tolerance: f64, what: &str) {
+pub fn assert_gradients_close(
+    actual: &[Vec<f64>],
+    expected: &[Vec<f64>],
+    tolerance: f64,
+    what: &str,
+) {
     let (gap, (p, i)) = max_relative_gap(actual, expected);
     assert!(
         gap <= tolerance,
