@@ -140,7 +140,7 @@ pub enum Error {
     /// Two sample batches that a penalty pairs or perturbs differ in shape.
     #[error("{name} have shape {found:?} but the {reference} have shape {expected:?}: pass tensors of one shape")]
     SampleShapeMismatch {
-        /// Which input had the unexpected shape.
+        /// Name of the input with the unexpected shape.
         name: &'static str,
         /// The input whose shape sets the expectation.
         reference: &'static str,
@@ -162,7 +162,7 @@ pub enum Error {
     /// A caller-supplied uniform noise value lies outside [0, 1].
     #[error("{name} contain {value} at flat index {index}, outside [0, 1]: pass uniform noise in [0, 1]")]
     InvalidNoise {
-        /// Which input held the value.
+        /// Name of the input that contains the value.
         name: &'static str,
         /// Flat (row-major) index of the first value outside [0, 1].
         index: usize,

@@ -480,3 +480,13 @@ fn batch_coupling_breaks_per_sample_norms() {
         assert!((norm - own_sample_norm).abs() > 0.1);
     }
 }
+
+#[test]
+fn wgan_gp_rejects_mixed_dtypes() {
+    let w = var(38, (3, 1), 1.0, F64);
+    let real = tensor(39, (2, 3), 1.0, F64);
+    let fake = real.to_dtype(DType::F32).unwrap();
+    let gp = WganGpConfig::default().build().unwrap();
+    let result = gp.penalty(linear_critic(&w), &real, &fake, UniformNoise::Seeded(0));
+    assert!(matches!(result, Err(Error::DtypeMismatch { .. })));
+}

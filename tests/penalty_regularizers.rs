@@ -120,7 +120,10 @@ fn lecam_state_serde_round_trip() {
     lecam.regularize(&real, &fake).unwrap();
     let json = serde_json::to_string(&lecam.state()).unwrap();
     let restored: LeCamState = serde_json::from_str(&json).unwrap();
-    assert_eq!(restored, lecam.state());
+    // serde_json's default float parser may change the last bit of an f64.
+    let close = |a: Option<f64>, b: Option<f64>| (a.unwrap() - b.unwrap()).abs() < 1e-15;
+    assert!(close(restored.real_average, lecam.state().real_average));
+    assert!(close(restored.fake_average, lecam.state().fake_average));
 }
 
 #[test]

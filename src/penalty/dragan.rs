@@ -115,8 +115,9 @@ impl DraganConfig {
 /// ```
 ///
 /// The gradient and the finite-difference mode are those of
-/// [`WganGpPenalty`](super::WganGpPenalty). c = 0.5 follows the authors' reference code. The
-/// noise is non-negative, as there, so it shifts the samples by c·std(x)/2 on average.
+/// [`WganGpPenalty`](super::WganGpPenalty). c = 0.5 with u ~ U[0, 1) is the usual DRAGAN
+/// perturbation, `x + 0.5 * x.std() * np.random.random(x.shape)` in numpy code. The noise is
+/// non-negative, so it shifts the samples by c·std(x)/2 on average.
 /// NOTE: some DRAGAN implementations also interpolate between x and x̃ with a per-sample α;
 /// this one penalises at x̃ itself.
 ///
@@ -139,7 +140,7 @@ pub struct DraganPenalty {
 }
 
 impl DraganPenalty {
-    /// The options this penalty was built from.
+    /// Returns the options this penalty was built from.
     pub fn config(&self) -> &DraganConfig {
         &self.config
     }
@@ -179,11 +180,16 @@ impl DraganPenalty {
     where
         D: Fn(&Tensor) -> candle_core::Result<Tensor>,
     {
+        let batch = check_samples("real samples", real)?;
         let perturbed = self.perturb(real, noise)?;
         let norm = self.config.norm();
-        evaluate(&discriminator, &perturbed, self.config.mode, |squared| {
-            norm.apply(squared)
-        })
+        evaluate(
+            &discriminator,
+            &perturbed,
+            batch,
+            self.config.mode,
+            |squared| norm.apply(squared),
+        )
     }
 }
 

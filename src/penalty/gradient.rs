@@ -27,23 +27,30 @@ pub(crate) fn check_samples(name: &'static str, samples: &Tensor) -> Result<usiz
     Ok(batch)
 }
 
-/// Checks that two sample batches have one shape.
-pub(crate) fn check_same_shape(
+/// Checks that two sample batches have one shape and one dtype.
+pub(crate) fn check_same_kind(
     name: &'static str,
     tensor: &Tensor,
     reference: &'static str,
     expected: &Tensor,
 ) -> Result<()> {
-    if tensor.shape() == expected.shape() {
-        Ok(())
-    } else {
-        Err(Error::SampleShapeMismatch {
+    if tensor.shape() != expected.shape() {
+        return Err(Error::SampleShapeMismatch {
             name,
             reference,
             expected: expected.shape().clone(),
             found: tensor.shape().clone(),
-        })
+        });
     }
+    if tensor.dtype() != expected.dtype() {
+        return Err(Error::DtypeMismatch {
+            name,
+            reference,
+            expected: expected.dtype(),
+            found: tensor.dtype(),
+        });
+    }
+    Ok(())
 }
 
 /// Sums the discriminator's output over its non-batch dimensions, giving shape `[B]`.
@@ -67,7 +74,8 @@ fn squared_norms(gradient: &Tensor, batch: usize) -> Result<Tensor> {
     Ok(rows.sqr()?.sum(1)?)
 }
 
-/// The input gradient of Σᵢ D(xᵢ) at detached copies of the samples, with the output dtype.
+/// Computes the input gradient of Σᵢ D(xᵢ) at detached copies of the samples, and returns it
+/// with the output dtype.
 ///
 /// The samples become a fresh variable, so no gradient reaches the caller's graph (for R2 and
 /// WGAN-GP, the generator). Under [`PenaltyMode::Exact`] the returned gradient keeps its
@@ -96,6 +104,7 @@ where
 pub(crate) fn evaluate<D, P>(
     discriminator: &D,
     samples: &Tensor,
+    batch: usize,
     mode: PenaltyMode,
     penalty: P,
 ) -> Result<PenaltyOutput>
@@ -103,7 +112,6 @@ where
     D: Fn(&Tensor) -> candle_core::Result<Tensor>,
     P: Fn(&Tensor) -> Result<Tensor>,
 {
-    let batch = samples.dims()[0];
     match mode {
         PenaltyMode::Exact => {
             ensure_double_backward()?;

@@ -46,22 +46,22 @@ impl LazyRegularization {
         Ok(Self { interval })
     }
 
-    /// The interval k.
+    /// Returns the interval k.
     pub fn interval(&self) -> u64 {
         self.interval
     }
 
-    /// Whether the penalty runs at `step`: steps 0, k, 2k, …
+    /// Returns whether the penalty runs at `step`, which holds for steps 0, k, 2k, …
     pub fn is_due(&self, step: u64) -> bool {
         step % self.interval == 0
     }
 
-    /// The factor k on the penalty term.
+    /// Returns the factor k on the penalty term.
     pub fn weight(&self) -> f64 {
         self.interval as f64
     }
 
-    /// The ratio c = k/(k + 1) of the optimiser rescaling.
+    /// Returns the ratio c = k/(k + 1) of the optimiser rescaling.
     pub fn ratio(&self) -> f64 {
         let k = self.interval as f64;
         k / (k + 1.0)

@@ -5,16 +5,18 @@ use candle_core::{DType, Tensor};
 use crate::batch::compute_dtype;
 use crate::error::{Error, Result};
 
-/// Which form of the LeCam regulariser to use.
+/// Form of the LeCam regulariser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum LeCamForm {
     /// mean relu(D(x) − α_F)² + mean relu(α_R − D(G(z)))²: only real outputs above the fake
-    /// average and fake outputs below the real average are pulled, as in the authors' code.
+    /// average and fake outputs below the real average are pulled. This is the form of the
+    /// authors' code (`lecam_reg` in google/lecam-gan, `biggan_cifar/losses.py`).
     #[default]
     Hinged,
-    /// mean (D(x) − α_F)² + mean (D(G(z)) − α_R)², the equation printed in the paper.
+    /// mean (D(x) − α_F)² + mean (D(G(z)) − α_R)², the plain ℓ2 form in which Tseng et al.
+    /// state the regulariser.
     Squared,
 }
 
@@ -23,7 +25,8 @@ pub enum LeCamForm {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct LeCamConfig {
-    /// Weight λ on R. Default 1; the paper tunes it per dataset and architecture.
+    /// Weight λ on R. Default 1. Tseng et al. tune λ per dataset and architecture, so no single
+    /// default suits every model.
     pub weight: f64,
     /// Decay β of the moving averages α ← β·α + (1 − β)·mean D. Default 0.99.
     pub decay: f64,
@@ -139,12 +142,12 @@ pub struct LeCamRegularizer {
 }
 
 impl LeCamRegularizer {
-    /// The options this regulariser was built from.
+    /// Returns the options this regulariser was built from.
     pub fn config(&self) -> &LeCamConfig {
         &self.config
     }
 
-    /// The current moving averages.
+    /// Returns the current moving averages.
     pub fn state(&self) -> LeCamState {
         self.state
     }

@@ -44,8 +44,8 @@
 //!   contains an op without a second-order backward, and only for a smooth discriminator
 //!   (tanh, sigmoid, softplus, SiLU, GELU, ELU). It needs first-order gradients only. In the
 //!   tests (f32, step 1e-2, tanh/softplus MLP) its parameter gradient is within 1e-3 of the
-//!   exact one relative to the largest entry, while for a leaky-ReLU MLP it is off by more
-//!   than 10 %, because a step that crosses a kink measures the jump in the input gradient.
+//!   exact one, relative to the largest entry. For a leaky-ReLU MLP it is off by more than
+//!   10 %, because a step that crosses a kink measures the jump in the input gradient.
 //!
 //! # Ops inside a penalised discriminator (candle 0.11.1)
 //! Safe: the exact R1 gradient matches f64 central differences within 1e-8 (tests/penalty_ops.rs)

@@ -1,4 +1,4 @@
-//! How a penalty differentiates the input gradient, and the check that double backward is on.
+//! Penalty modes and the check that candle keeps the graph for double backward.
 
 use std::cell::Cell;
 
@@ -6,7 +6,8 @@ use candle_core::{Device, Var};
 
 use crate::error::{Error, Result};
 
-/// How a gradient penalty obtains the gradient of ‖∇ₓD‖² with respect to the parameters.
+/// Method by which a gradient penalty obtains the gradient of ‖∇ₓD‖² with respect to the
+/// parameters.
 ///
 /// The penalty's value always comes from one exact first-order backward. The modes differ in the
 /// term handed back for the parameter update.

@@ -4,7 +4,7 @@ use candle_core::{DType, Device, Shape, Tensor};
 
 use crate::error::{Error, Result};
 
-/// Where a penalty draws its uniform [0, 1) noise from.
+/// Source of the uniform [0, 1) noise that a penalty draws.
 ///
 /// candle 0.11 cannot seed its CPU generator, so [`DeviceRng`](Self::DeviceRng) is not
 /// reproducible on the CPU. [`Seeded`](Self::Seeded) and [`Given`](Self::Given) are.

@@ -4,7 +4,7 @@ use candle_core::Tensor;
 
 use crate::error::{Error, Result};
 
-/// Which deviations of the gradient norm from the target are penalised.
+/// Choice of the gradient-norm deviations from the target that a penalty charges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]

@@ -2,7 +2,7 @@
 
 use candle_core::Tensor;
 
-use super::gradient::{check_same_shape, check_samples, evaluate};
+use super::gradient::{check_same_kind, check_samples, evaluate};
 use super::mode::PenaltyMode;
 use super::noise::UniformNoise;
 use super::output::PenaltyOutput;
@@ -124,7 +124,7 @@ pub struct WganGpPenalty {
 }
 
 impl WganGpPenalty {
-    /// The options this penalty was built from.
+    /// Returns the options this penalty was built from.
     pub fn config(&self) -> &WganGpConfig {
         &self.config
     }
@@ -136,7 +136,8 @@ impl WganGpPenalty {
     /// [`Error::EmptyBatch`](crate::Error::EmptyBatch) or
     /// [`Error::UnsupportedDtype`](crate::Error::UnsupportedDtype) for bad samples,
     /// [`Error::SampleShapeMismatch`](crate::Error::SampleShapeMismatch) when the batches or a
-    /// given α differ in shape, [`Error::InvalidNoise`](crate::Error::InvalidNoise) for a given
+    /// given α differ in shape, [`Error::DtypeMismatch`](crate::Error::DtypeMismatch) when the
+    /// batches differ in dtype, [`Error::InvalidNoise`](crate::Error::InvalidNoise) for a given
     /// α outside [0, 1], [`Error::DiscriminatorOutputShape`](crate::Error::DiscriminatorOutputShape),
     /// [`Error::DoubleBackwardDisabled`](crate::Error::DoubleBackwardDisabled) in exact mode
     /// without double backward, and candle's errors from the discriminator.
@@ -152,19 +153,23 @@ impl WganGpPenalty {
     {
         let batch = check_samples("real samples", real)?;
         check_samples("fake samples", fake)?;
-        check_same_shape("fake samples", fake, "real samples", real)?;
+        check_same_kind("fake samples", fake, "real samples", real)?;
 
         let alpha = alpha.sample("alpha", &batch.into(), real.device(), real.dtype())?;
         let mut broadcast_shape = vec![batch];
         broadcast_shape.resize(real.rank(), 1);
         let alpha = alpha.reshape(broadcast_shape)?;
         let real = real.detach();
-        let fake = fake.detach().to_dtype(real.dtype())?;
+        let fake = fake.detach();
         let interpolates = (&fake + (real - &fake)?.broadcast_mul(&alpha)?)?;
 
         let norm = self.config.norm();
-        evaluate(&discriminator, &interpolates, self.config.mode, |squared| {
-            norm.apply(squared)
-        })
+        evaluate(
+            &discriminator,
+            &interpolates,
+            batch,
+            self.config.mode,
+            |squared| norm.apply(squared),
+        )
     }
 }

@@ -68,7 +68,8 @@ impl ZeroCenteredConfig {
 /// ```
 ///
 /// The discriminator is a closure from a batch `[B, ...]` to outputs whose first dimension is
-/// `B` (`[B]`, `[B, 1]` or a patch map `[B, 1, H, W]`); the outputs of one sample are summed.
+/// `B`, such as `[B]`, `[B, 1]` or a patch map `[B, 1, H, W]`. The outputs of one sample are
+/// summed.
 /// The samples are detached first, so no gradient reaches the generator through R2.
 ///
 /// ```
@@ -92,7 +93,7 @@ pub struct ZeroCenteredPenalty {
 }
 
 impl ZeroCenteredPenalty {
-    /// The options this penalty was built from.
+    /// Returns the options this penalty was built from.
     pub fn config(&self) -> &ZeroCenteredConfig {
         &self.config
     }
@@ -131,9 +132,9 @@ impl ZeroCenteredPenalty {
     where
         D: Fn(&Tensor) -> candle_core::Result<Tensor>,
     {
-        check_samples(name, samples)?;
+        let batch = check_samples(name, samples)?;
         let half_gamma = 0.5 * self.config.gamma;
-        evaluate(discriminator, samples, self.config.mode, |squared| {
+        evaluate(discriminator, samples, batch, self.config.mode, |squared| {
             Ok(squared.mean_all()?.affine(half_gamma, 0.0)?)
         })
     }

@@ -22,7 +22,7 @@ pub fn values(seed: u64, count: usize, scale: f64) -> Vec<f64> {
         .collect()
 }
 
-/// A tensor of deterministic values in [-scale, scale).
+/// Builds a CPU tensor of deterministic values in [-scale, scale).
 pub fn tensor<S: Into<Shape>>(seed: u64, shape: S, scale: f64, dtype: DType) -> Tensor {
     let shape = shape.into();
     let data = values(seed, shape.elem_count(), scale);
@@ -31,7 +31,7 @@ pub fn tensor<S: Into<Shape>>(seed: u64, shape: S, scale: f64, dtype: DType) -> 
         .expect("a CPU tensor from a vector of matching length")
 }
 
-/// A variable of deterministic values in [-scale, scale).
+/// Builds a variable of deterministic values in [-scale, scale).
 pub fn var<S: Into<Shape>>(seed: u64, shape: S, scale: f64, dtype: DType) -> Var {
     Var::from_tensor(&tensor(seed, shape, scale, dtype)).expect("a variable from a CPU tensor")
 }
@@ -93,8 +93,8 @@ where
         .collect()
 }
 
-/// The largest |a − b| over all elements, relative to max(1, the largest |b|), with the index
-/// (parameter, element) where it occurs.
+/// Returns the largest |a − b| over all elements, relative to max(1, the largest |b|), with
+/// the index (parameter, element) where it occurs.
 pub fn max_relative_gap(actual: &[Vec<f64>], expected: &[Vec<f64>]) -> (f64, (usize, usize)) {
     let scale = expected
         .iter()
@@ -128,9 +128,4 @@ pub fn assert_gradients_close(
         actual[p][i],
         expected[p][i]
     );
-}
-
-/// Whether every value is zero.
-pub fn all_zero(gradients: &[Vec<f64>]) -> bool {
-    gradients.iter().flatten().all(|value| *value == 0.0)
 }
