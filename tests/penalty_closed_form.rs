@@ -431,31 +431,35 @@ fn half_precision_penalties_computed_in_f32() {
     let w64 = [[0.5f64], [-1.25], [2.0]];
     let real64 = tensor(35, (4, 3), 1.0, F64);
     let norm_sq: f64 = w64.iter().map(|r| r[0] * r[0]).sum();
+    let modes = [
+        PenaltyMode::Exact,
+        PenaltyMode::FiniteDifference { step: 0.1 },
+    ];
     for dtype in [DType::F16, DType::BF16, DType::F32] {
-        let w = Var::from_tensor(
-            &Tensor::new(&w64, &Device::Cpu)
-                .unwrap()
-                .to_dtype(dtype)
-                .unwrap(),
-        )
-        .unwrap();
-        let real = real64.to_dtype(dtype).unwrap();
-        let r1 = ZeroCenteredConfig::default()
-            .with_gamma(2.0)
-            .build()
-            .unwrap();
-        let output = r1.r1(linear_critic(&w), &real).unwrap();
-        assert_eq!(output.term.dtype(), dtype);
-        assert_eq!(output.gradient_norms.dtype(), DType::F32);
-        // w is exact in every dtype here, so only the f32 accumulation rounds.
-        assert!(
-            (output.value - norm_sq).abs() < 1e-5,
-            "{dtype:?}: {}",
-            output.value
-        );
-        let gradient = flat(output.term.backward().unwrap().get(w.as_tensor()).unwrap());
-        let expected: Vec<f64> = w64.iter().map(|r| 2.0 * r[0]).collect();
-        assert_gradients_close(&[gradient], &[expected], 1e-2, "half-precision ∇w R1");
+        for mode in modes {
+            let w64 = Tensor::new(&w64, &Device::Cpu).unwrap();
+            let w = Var::from_tensor(&w64.to_dtype(dtype).unwrap()).unwrap();
+            let real = real64.to_dtype(dtype).unwrap();
+            let r1 = ZeroCenteredConfig::default()
+                .with_gamma(2.0)
+                .with_mode(mode)
+                .build()
+                .unwrap();
+            let output = r1.r1(linear_critic(&w), &real).unwrap();
+            assert_eq!(output.term.dtype(), dtype);
+            assert_eq!(output.gradient_norms.dtype(), DType::F32);
+            // w is exact in every dtype here, so only the f32 accumulation rounds.
+            let what = format!("{dtype:?} {mode:?}");
+            assert!(
+                (output.value - norm_sq).abs() < 1e-5,
+                "{what}: {}",
+                output.value
+            );
+
+            let gradient = flat(output.term.backward().unwrap().get(w.as_tensor()).unwrap());
+            let expected: Vec<f64> = flat(&w64).iter().map(|v| 2.0 * v).collect();
+            assert_gradients_close(&[gradient], &[expected], 1e-2, &what);
+        }
     }
 }
 

@@ -166,11 +166,12 @@ impl DraganPenalty {
     /// the shape of `real`.
     ///
     /// # Errors
-    /// [`Error::EmptyBatch`] or [`Error::UnsupportedDtype`] for bad samples,
-    /// [`Error::SampleShapeMismatch`] or [`Error::InvalidNoise`] for given noise of another shape
-    /// or outside [0, 1], [`Error::DiscriminatorOutputShape`],
-    /// [`Error::DoubleBackwardDisabled`] in exact mode without double backward, and candle's
-    /// errors from the discriminator.
+    /// - [`Error::EmptyBatch`] or [`Error::UnsupportedDtype`] for empty or integer samples.
+    /// - [`Error::SampleShapeMismatch`] for given noise of another shape than the samples.
+    /// - [`Error::InvalidNoise`] for given noise outside [0, 1].
+    /// - [`Error::DiscriminatorOutputShape`] when the output does not start with the batch size.
+    /// - [`Error::DoubleBackwardDisabled`] in exact mode without double backward.
+    /// - Candle's errors from the discriminator.
     pub fn penalty<D>(
         &self,
         discriminator: D,

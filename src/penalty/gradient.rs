@@ -129,15 +129,13 @@ where
             let (gradient, output_dtype) = input_gradient(discriminator, samples, batch)?;
             let gradient = gradient.detach();
             let squared = squared_norms(&gradient, batch)?;
-            finite_difference(discriminator, samples, &gradient, &squared, step, &penalty).and_then(
-                |(term, value)| {
-                    Ok(PenaltyOutput {
-                        term: term.to_dtype(output_dtype)?,
-                        value,
-                        gradient_norms: squared.sqrt()?,
-                    })
-                },
-            )
+            let (term, value) =
+                finite_difference(discriminator, samples, &gradient, &squared, step, &penalty)?;
+            Ok(PenaltyOutput {
+                term: term.to_dtype(output_dtype)?,
+                value,
+                gradient_norms: squared.sqrt()?,
+            })
         }
     }
 }
@@ -173,13 +171,13 @@ where
     let inverse = positive.where_cond(&norms.recip()?, &norms.zeros_like()?)?;
     let mut broadcast_shape = vec![batch];
     broadcast_shape.resize(samples.rank(), 1);
-    let inverse = inverse
-        .to_dtype(samples.dtype())?
-        .reshape(broadcast_shape)?;
+    let inverse = inverse.reshape(broadcast_shape)?;
+    // The direction is formed in f32 or f64, because 1/‖g‖ can overflow f16.
     let offset = gradient
-        .to_dtype(samples.dtype())?
+        .to_dtype(inverse.dtype())?
         .broadcast_mul(&inverse)?
-        .affine(step, 0.0)?;
+        .affine(step, 0.0)?
+        .to_dtype(samples.dtype())?;
     let base = samples.detach();
 
     let plus = per_sample_output(&discriminator(&(&base + &offset)?)?, batch)?;

@@ -48,8 +48,8 @@
 //!   10 %, because a step that crosses a kink measures the jump in the input gradient.
 //!
 //! # Ops inside a penalised discriminator (candle 0.11.1)
-//! Safe: the exact R1 gradient matches f64 central differences within 1e-8 (tests/penalty_ops.rs)
-//! through `matmul`, `conv2d` (strided too), `conv_transpose2d`, `avg_pool2d`,
+//! Safe: the exact R1 gradient matches f64 central differences within 1e-8 in
+//! tests/penalty_ops.rs. The ops tested are `matmul`, `conv2d` (strided too), `conv_transpose2d`, `avg_pool2d`,
 //! `upsample_nearest2d`, `relu`, `candle_nn::ops::leaky_relu`, `tanh`, `candle_nn::ops::sigmoid`,
 //! `silu`, `gelu`, `gelu_erf`, `elu`, softplus written as `log(1 + exp(x))`, and
 //! `candle_nn::ops::softmax` (the generic one, built from plain ops).

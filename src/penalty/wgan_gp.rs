@@ -7,6 +7,8 @@ use super::mode::PenaltyMode;
 use super::noise::UniformNoise;
 use super::output::PenaltyOutput;
 use super::target_norm::{Side, TargetNorm};
+#[cfg(doc)]
+use crate::error::Error;
 use crate::error::Result;
 
 /// Options of [`WganGpPenalty`], checked by [`build`](Self::build).
@@ -73,7 +75,7 @@ impl WganGpConfig {
     /// Checks the options and builds the penalty.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for a negative or non-finite λ,
+    /// [`Error::InvalidOption`] for a negative or non-finite λ,
     /// target or ε, or a finite-difference step that is not positive and finite.
     pub fn build(self) -> Result<WganGpPenalty> {
         self.norm().check()?;
@@ -133,14 +135,13 @@ impl WganGpPenalty {
     /// α of shape `[B]` drawn from `alpha`.
     ///
     /// # Errors
-    /// [`Error::EmptyBatch`](crate::Error::EmptyBatch) or
-    /// [`Error::UnsupportedDtype`](crate::Error::UnsupportedDtype) for bad samples,
-    /// [`Error::SampleShapeMismatch`](crate::Error::SampleShapeMismatch) when the batches or a
-    /// given α differ in shape, [`Error::DtypeMismatch`](crate::Error::DtypeMismatch) when the
-    /// batches differ in dtype, [`Error::InvalidNoise`](crate::Error::InvalidNoise) for a given
-    /// α outside [0, 1], [`Error::DiscriminatorOutputShape`](crate::Error::DiscriminatorOutputShape),
-    /// [`Error::DoubleBackwardDisabled`](crate::Error::DoubleBackwardDisabled) in exact mode
-    /// without double backward, and candle's errors from the discriminator.
+    /// - [`Error::EmptyBatch`] or [`Error::UnsupportedDtype`] for empty or integer samples.
+    /// - [`Error::SampleShapeMismatch`] when the batches or a given α differ in shape.
+    /// - [`Error::DtypeMismatch`] when the batches differ in dtype.
+    /// - [`Error::InvalidNoise`] for a given α outside [0, 1].
+    /// - [`Error::DiscriminatorOutputShape`] when the output does not start with the batch size.
+    /// - [`Error::DoubleBackwardDisabled`] in exact mode without double backward.
+    /// - Candle's errors from the discriminator.
     pub fn penalty<D>(
         &self,
         discriminator: D,

@@ -101,10 +101,10 @@ impl ZeroCenteredPenalty {
     /// Evaluates R1 at the real samples.
     ///
     /// # Errors
-    /// [`Error::EmptyBatch`] or [`Error::UnsupportedDtype`] for bad samples,
-    /// [`Error::DiscriminatorOutputShape`] when the output does not start with the batch size,
-    /// [`Error::DoubleBackwardDisabled`] in exact mode without double backward, and candle's
-    /// errors from the discriminator.
+    /// - [`Error::EmptyBatch`] or [`Error::UnsupportedDtype`] for empty or integer samples.
+    /// - [`Error::DiscriminatorOutputShape`] when the output does not start with the batch size.
+    /// - [`Error::DoubleBackwardDisabled`] in exact mode without double backward.
+    /// - Candle's errors from the discriminator.
     pub fn r1<D>(&self, discriminator: D, real: &Tensor) -> Result<PenaltyOutput>
     where
         D: Fn(&Tensor) -> candle_core::Result<Tensor>,
