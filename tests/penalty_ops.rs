@@ -37,7 +37,7 @@ fn activations_after_linear_are_safe() {
     let w1 = var(1, (3, 5), 1.0, F64);
     let w2 = var(2, (5, 1), 1.0, F64);
     let x = tensor(3, (4, 3), 1.0, F64);
-    let layers: [(&str, Layer); 10] = [
+    let layers: [(&str, Layer); 12] = [
         ("tanh", |x, a, b| x.matmul(a)?.tanh()?.matmul(b)),
         ("relu", |x, a, b| x.matmul(a)?.relu()?.matmul(b)),
         ("leaky_relu", |x, a, b| {
@@ -55,6 +55,21 @@ fn activations_after_linear_are_safe() {
         }),
         ("candle_nn::ops::softmax", |x, a, b| {
             candle_nn::ops::softmax(&x.matmul(a)?, 1)?.matmul(b)
+        }),
+        ("candle_nn::ops::layer_norm_slow", |x, a, b| {
+            let h = x.matmul(a)?;
+            let alpha = Tensor::ones(h.dim(1)?, h.dtype(), h.device())?;
+            let beta = alpha.zeros_like()?;
+            candle_nn::ops::layer_norm_slow(&h, &alpha, &beta, 1e-5)?
+                .tanh()?
+                .matmul(b)
+        }),
+        ("candle_nn::ops::rms_norm_slow", |x, a, b| {
+            let h = x.matmul(a)?;
+            let alpha = Tensor::ones(h.dim(1)?, h.dtype(), h.device())?;
+            candle_nn::ops::rms_norm_slow(&h, &alpha, 1e-5)?
+                .tanh()?
+                .matmul(b)
         }),
     ];
     for (name, layer) in layers {
@@ -149,8 +164,9 @@ fn max_pool2d_input_gradient_scaled() {
 
 #[test]
 fn fast_normalisation_ops_have_no_gradient() {
-    // candle_nn's fused softmax_last_dim, layer_norm and rms_norm are applied without a backward
-    // (they support f32, not f64, on the CPU), so nothing reaches their input.
+    // candle_nn's fused softmax_last_dim, layer_norm and rms_norm are applied without a backward,
+    // so nothing reaches their input. The check runs in f32 because the CPU layer_norm and
+    // rms_norm reject f64.
     let x = Var::from_tensor(&tensor(12, (2, 4), 1.0, DType::F32)).unwrap();
     let alpha = Tensor::ones(4, DType::F32, &Device::Cpu).unwrap();
     let beta = Tensor::zeros(4, DType::F32, &Device::Cpu).unwrap();

@@ -49,10 +49,11 @@
 //!
 //! # Ops inside a penalised discriminator (candle 0.11.1)
 //! Safe: the exact R1 gradient matches f64 central differences within 1e-8 in
-//! tests/penalty_ops.rs. The ops tested are `matmul`, `conv2d` (strided too), `conv_transpose2d`, `avg_pool2d`,
-//! `upsample_nearest2d`, `relu`, `candle_nn::ops::leaky_relu`, `tanh`, `candle_nn::ops::sigmoid`,
-//! `silu`, `gelu`, `gelu_erf`, `elu`, softplus written as `log(1 + exp(x))`, and
-//! `candle_nn::ops::softmax` (the generic one, built from plain ops).
+//! tests/penalty_ops.rs. The ops tested are `matmul`, `conv2d` (strided too),
+//! `conv_transpose2d`, `avg_pool2d`, `upsample_nearest2d`, `relu`, `candle_nn::ops::leaky_relu`,
+//! `tanh`, `candle_nn::ops::sigmoid`, `silu`, `gelu`, `gelu_erf`, `elu`, softplus written as
+//! `log(1 + exp(x))`, and the candle_nn ops built from plain ops: `softmax`, `layer_norm_slow`
+//! and `rms_norm_slow`.
 //!
 //! Not safe:
 //! - `conv1d`: the second backward fails with candle's error "backward is not supported for
@@ -66,10 +67,12 @@
 //! # Batch coupling
 //! The penalties differentiate Σᵢ D(xᵢ) once and read gᵢ from row i, which is ∇ₓD(xᵢ) only when
 //! each output depends on its own sample alone. Batch normalisation in training mode couples the
-//! samples through the batch statistics, and dropout draws a different mask in each of the
-//! forward passes that the finite-difference mode runs, so either makes the per-sample
-//! penalties wrong. Evaluate the penalty with batch norm in evaluation mode (or use layer,
-//! instance or no normalisation) and with dropout off.
+//! samples through the batch statistics, so row i mixes the gradients of the whole batch
+//! (tests/penalty_closed_form.rs shows a centred critic whose rows all come out zero). Dropout
+//! penalises the gradient of one randomly masked network, and the finite-difference mode's two
+//! shifted passes draw different masks, so their difference is mostly mask noise. Either makes
+//! the per-sample penalties wrong. Evaluate the penalty with batch norm in evaluation mode (or
+//! use layer, instance or no normalisation) and with dropout off.
 //!
 //! # Precision
 //! Norms and penalties of f16 and bf16 discriminators are computed in f32; the term is returned
