@@ -135,6 +135,43 @@ pub enum Error {
         operation: &'static str,
     },
 
+    /// An exact gradient penalty ran while candle detaches gradients in backward.
+    #[error("exact gradient penalties need candle's double backward, which is off on this thread: set the environment variable CANDLE_GRAD_DO_NOT_DETACH=1 before the process starts (candle reads it once per thread, at that thread's first backward), or use `PenaltyMode::FiniteDifference` for a smooth discriminator")]
+    DoubleBackwardDisabled,
+
+    /// Two sample batches that a penalty pairs or perturbs differ in shape.
+    #[error("{name} have shape {found:?} but the {reference} have shape {expected:?}: pass tensors of one shape")]
+    SampleShapeMismatch {
+        /// Name of the input with the unexpected shape.
+        name: &'static str,
+        /// The input whose shape sets the expectation.
+        reference: &'static str,
+        /// The shape of `reference`.
+        expected: Shape,
+        /// The shape of `name`.
+        found: Shape,
+    },
+
+    /// The discriminator's output does not start with the batch dimension of its input.
+    #[error("the discriminator returned shape {found:?} for a batch of {batch} samples: its output must have the batch size as its first dimension")]
+    DiscriminatorOutputShape {
+        /// The batch size of the input samples.
+        batch: usize,
+        /// The shape returned.
+        found: Shape,
+    },
+
+    /// A caller-supplied uniform noise value lies outside [0, 1].
+    #[error("{name} contain {value} at flat index {index}, outside [0, 1]: pass uniform noise in [0, 1]")]
+    InvalidNoise {
+        /// Name of the input that contains the value.
+        name: &'static str,
+        /// Flat (row-major) index of the first value outside [0, 1].
+        index: usize,
+        /// The value found.
+        value: f64,
+    },
+
     /// An error from candle.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

@@ -50,6 +50,7 @@ mod group;
 mod loss;
 pub mod losses;
 mod options;
+pub mod penalty;
 mod spec;
 mod summary;
 mod term;
