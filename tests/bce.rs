@@ -5,9 +5,9 @@ mod common;
 
 use candle_core::{DType, Device, Tensor};
 use common::{
-    assert_close, assert_close_scalar, bce, bce_probability, logits, probabilities,
-    sample_mask, sample_weights, scalar, shapes, sigmoid, tensor, values, RefBatch,
-    TensorBatch, TestResult, Tolerance, DTYPES,
+    assert_close, assert_close_scalar, bce, bce_probability, logits, probabilities, sample_mask,
+    sample_weights, scalar, shapes, sigmoid, tensor, values, RefBatch, TensorBatch, TestResult,
+    Tolerance, DTYPES,
 };
 use gan_losses::{
     Batch, BceConfig, BceLoss, DiscriminatorLoss, GeneratorForm, GeneratorLoss, Input, Reduction,
@@ -66,18 +66,32 @@ fn check_discriminator(case: &Case, device: &Device) -> TestResult {
 
                 let terms = loss.discriminator_terms(&real.batch(), &fake.batch())?;
                 assert_eq!(terms.real.dtype(), dtype, "{what}: real terms dtype");
-                assert_eq!(terms.real.dims(), real_shape.as_slice(), "{what}: real terms");
-                assert_eq!(terms.fake.dims(), fake_shape.as_slice(), "{what}: fake terms");
+                assert_eq!(
+                    terms.real.dims(),
+                    real_shape.as_slice(),
+                    "{what}: real terms"
+                );
+                assert_eq!(
+                    terms.fake.dims(),
+                    fake_shape.as_slice(),
+                    "{what}: fake terms"
+                );
                 let scale = |s: f64, v: Vec<f64>| v.into_iter().map(|t| s * t).collect::<Vec<_>>();
                 assert_close(
                     &values(&terms.real)?,
-                    &scale(case.real_scale, real.reference.terms(term(case.real_target))),
+                    &scale(
+                        case.real_scale,
+                        real.reference.terms(term(case.real_target)),
+                    ),
                     tolerance,
                     &format!("{what}: real terms"),
                 );
                 assert_close(
                     &values(&terms.fake)?,
-                    &scale(case.fake_scale, fake.reference.terms(term(case.fake_target))),
+                    &scale(
+                        case.fake_scale,
+                        fake.reference.terms(term(case.fake_target)),
+                    ),
                     tolerance,
                     &format!("{what}: fake terms"),
                 );
@@ -284,7 +298,10 @@ fn generator_never_smoothed(device: &Device) -> TestResult {
             .build()?;
         let without = values(&plain.generator_loss(&fake)?)?;
         let with = values(&smoothed.generator_loss(&fake)?)?;
-        assert_eq!(with, without, "{form:?}: generator loss changed by smoothing");
+        assert_eq!(
+            with, without,
+            "{form:?}: generator loss changed by smoothing"
+        );
 
         let real = tensor(&[2.0], &[1], DType::F32, device)?;
         let d_plain = scalar(&plain.discriminator_loss(&real, &fake)?)?;
@@ -369,7 +386,10 @@ fn saturating_logits_f32(device: &Device) -> TestResult {
             let (expected, derivative): (f64, Vec<f64>) = match form {
                 GeneratorForm::NonSaturating => (
                     reference.reduce(|x| bce(x, 1.0), Reduction::Mean),
-                    saturating.iter().map(|&x| (sigmoid(x) - 1.0) / 4.0).collect(),
+                    saturating
+                        .iter()
+                        .map(|&x| (sigmoid(x) - 1.0) / 4.0)
+                        .collect(),
                 ),
                 GeneratorForm::Saturating => (
                     -reference.reduce(|x| bce(x, 0.0), Reduction::Mean),
@@ -390,7 +410,12 @@ fn saturating_logits_f32(device: &Device) -> TestResult {
 }
 
 /// The loss and its gradient for one pair of single-element batches.
-fn single_pair(real: f64, fake: f64, dtype: DType, device: &Device) -> Result<[f64; 3], Box<dyn std::error::Error>> {
+fn single_pair(
+    real: f64,
+    fake: f64,
+    dtype: DType,
+    device: &Device,
+) -> Result<[f64; 3], Box<dyn std::error::Error>> {
     let real = TensorBatch::new(&RefBatch::plain(vec![real]), &[1], dtype, device)?;
     let fake = TensorBatch::new(&RefBatch::plain(vec![fake]), &[1], dtype, device)?;
     let value = BceLoss::new().discriminator_loss_with(&real.batch(), &fake.batch())?;
@@ -454,7 +479,10 @@ fn nan_propagates(device: &Device) -> TestResult {
             let fake_nan = scalar(&loss.discriminator_loss(&finite, &with_nan)?)?;
             assert!(fake_nan.is_nan(), "{what}: NaN fake logit gave {fake_nan}");
             let generator = scalar(&loss.generator_loss(&with_nan)?)?;
-            assert!(generator.is_nan(), "{what}: NaN generator logit gave {generator}");
+            assert!(
+                generator.is_nan(),
+                "{what}: NaN generator logit gave {generator}"
+            );
 
             let smoothed = BceConfig::default()
                 .with_reduction(reduction)
@@ -608,7 +636,10 @@ fn sign(x: f64) -> f64 {
 
 /// Mean of `f(x)` over the included elements of `batch`.
 fn included_mean(batch: &RefBatch, f: impl Fn(f64) -> f64) -> f64 {
-    let mask = batch.mask.clone().unwrap_or_else(|| vec![1.0; batch.x.len()]);
+    let mask = batch
+        .mask
+        .clone()
+        .unwrap_or_else(|| vec![1.0; batch.x.len()]);
     let kept: Vec<f64> = batch
         .x
         .iter()
@@ -669,8 +700,18 @@ fn summary_figures(device: &Device) -> TestResult {
             );
             let real_score = included_mean(r, score);
             let fake_score = included_mean(f, score);
-            assert_close_scalar(summary.real_score, real_score, tolerance, &what("real score"));
-            assert_close_scalar(summary.fake_score, fake_score, tolerance, &what("fake score"));
+            assert_close_scalar(
+                summary.real_score,
+                real_score,
+                tolerance,
+                &what("real score"),
+            );
+            assert_close_scalar(
+                summary.fake_score,
+                fake_score,
+                tolerance,
+                &what("fake score"),
+            );
             let real_accuracy = included_mean(r, |x| f64::from(u8::from(x > boundary)));
             let fake_accuracy = included_mean(f, |x| f64::from(u8::from(x < boundary)));
             assert_close_scalar(
@@ -723,12 +764,16 @@ fn weights_match_logits_shape(device: &Device) -> TestResult {
     assert_close_scalar(value, expected, Tolerance::for_dtype(DType::F64), "[B, 1]");
 
     let mask = Tensor::new(&[[1u8], [0], [1]], device)?;
-    let masked = scalar(&loss.discriminator_loss_with(
-        &Batch::new(&logits).with_mask(&mask),
-        &Batch::new(&fake),
-    )?)?;
+    let masked = scalar(
+        &loss.discriminator_loss_with(&Batch::new(&logits).with_mask(&mask), &Batch::new(&fake))?,
+    )?;
     let expected = (bce(x[0], 1.0) + bce(x[2], 1.0)) / 2.0 + bce(0.0, 0.0);
-    assert_close_scalar(masked, expected, Tolerance::for_dtype(DType::F64), "u8 mask");
+    assert_close_scalar(
+        masked,
+        expected,
+        Tolerance::for_dtype(DType::F64),
+        "u8 mask",
+    );
     Ok(())
 }
 

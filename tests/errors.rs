@@ -54,12 +54,17 @@ fn empty_batch(device: &Device) -> TestResult {
         for result in all_discriminator_calls(&*loss, &Batch::new(&empty), &Batch::new(&full)) {
             let error = result.expect_err(name);
             assert!(
-                matches!(&error, Error::EmptyBatch { name: "real logits", .. }),
+                matches!(
+                    &error,
+                    Error::EmptyBatch {
+                        name: "real logits",
+                        ..
+                    }
+                ),
                 "{name}: {error}"
             );
         }
-        for result in all_discriminator_calls(&*loss, &Batch::new(&full), &Batch::new(&empty_2d))
-        {
+        for result in all_discriminator_calls(&*loss, &Batch::new(&full), &Batch::new(&empty_2d)) {
             let error = result.expect_err(name);
             assert!(
                 matches!(&error, Error::EmptyBatch { name: "fake logits", shape } if shape.dims() == [0, 1]),
@@ -99,10 +104,19 @@ fn integer_dtypes(device: &Device) -> TestResult {
             );
             let weights = Tensor::ones((2,), dtype, device)?;
             let error = loss
-                .discriminator_loss_with(&Batch::new(&float).with_weights(&weights), &Batch::new(&float))
+                .discriminator_loss_with(
+                    &Batch::new(&float).with_weights(&weights),
+                    &Batch::new(&float),
+                )
                 .expect_err(&what);
             assert!(
-                matches!(error, Error::UnsupportedDtype { name: "real weights", .. }),
+                matches!(
+                    error,
+                    Error::UnsupportedDtype {
+                        name: "real weights",
+                        ..
+                    }
+                ),
                 "{what}: {error}"
             );
         }
@@ -168,7 +182,10 @@ fn invalid_sample_weights(device: &Device) -> TestResult {
                 }
             }
             let error = loss.generator_loss_with(None, &weighted).expect_err(name);
-            assert!(matches!(error, Error::InvalidWeight { .. }), "{name}: {error}");
+            assert!(
+                matches!(error, Error::InvalidWeight { .. }),
+                "{name}: {error}"
+            );
         }
     }
     Ok(())
@@ -187,10 +204,26 @@ fn weights_shape_mismatch(device: &Device) -> TestResult {
             (&column, &row, "[3, 1]", "[1, 3]"),
         ] {
             let cases = [
-                ("real weights", Batch::new(logits).with_weights(other), Batch::new(logits)),
-                ("fake weights", Batch::new(logits), Batch::new(logits).with_weights(other)),
-                ("real mask", Batch::new(logits).with_mask(other), Batch::new(logits)),
-                ("fake mask", Batch::new(logits), Batch::new(logits).with_mask(other)),
+                (
+                    "real weights",
+                    Batch::new(logits).with_weights(other),
+                    Batch::new(logits),
+                ),
+                (
+                    "fake weights",
+                    Batch::new(logits),
+                    Batch::new(logits).with_weights(other),
+                ),
+                (
+                    "real mask",
+                    Batch::new(logits).with_mask(other),
+                    Batch::new(logits),
+                ),
+                (
+                    "fake mask",
+                    Batch::new(logits),
+                    Batch::new(logits).with_mask(other),
+                ),
             ];
             for (side, real, fake) in cases {
                 for result in all_discriminator_calls(&*loss, &real, &fake) {
@@ -209,7 +242,10 @@ fn weights_shape_mismatch(device: &Device) -> TestResult {
             }
             let weighted = Batch::new(logits).with_weights(other);
             let error = loss.generator_loss_with(None, &weighted).expect_err(name);
-            assert!(matches!(error, Error::ShapeMismatch { .. }), "{name}: {error}");
+            assert!(
+                matches!(error, Error::ShapeMismatch { .. }),
+                "{name}: {error}"
+            );
         }
     }
     Ok(())
@@ -273,7 +309,8 @@ fn smoothing_outside_range() {
     for alpha in [-0.1, 1.0, 1.5, f64::NAN, f64::INFINITY] {
         let result = BceConfig::default().with_label_smoothing(alpha).build();
         assert_invalid_option(result, "label_smoothing", alpha);
-        let weighted = WeightedBceLoss::from_config(BceConfig::default().with_label_smoothing(alpha));
+        let weighted =
+            WeightedBceLoss::from_config(BceConfig::default().with_label_smoothing(alpha));
         assert_invalid_option(weighted, "label_smoothing", alpha);
     }
 }
@@ -322,12 +359,19 @@ fn group_weights_negative_or_not_finite() {
         assert_invalid_option(bce_fake, "fake_weight", weight);
         assert_invalid_option(WeightedBceLoss::new(weight, 1.0), "real_weight", weight);
         assert_invalid_option(WeightedBceLoss::new(1.0, weight), "fake_weight", weight);
-        let hinge_real = HingeConfig::default().with_group_weights(weight, 1.0).build();
+        let hinge_real = HingeConfig::default()
+            .with_group_weights(weight, 1.0)
+            .build();
         assert_invalid_option(hinge_real, "real_weight", weight);
-        let hinge_fake = HingeConfig::default().with_group_weights(1.0, weight).build();
+        let hinge_fake = HingeConfig::default()
+            .with_group_weights(1.0, weight)
+            .build();
         assert_invalid_option(hinge_fake, "fake_weight", weight);
     }
-    assert!(WeightedBceLoss::new(0.0, 0.0).is_ok(), "zero weights are valid");
+    assert!(
+        WeightedBceLoss::new(0.0, 0.0).is_ok(),
+        "zero weights are valid"
+    );
 }
 
 #[test]
@@ -353,7 +397,13 @@ fn devices_differ() -> TestResult {
         for result in all_discriminator_calls(&*loss, &Batch::new(&on_cpu), &Batch::new(&on_gpu)) {
             let error = result.expect_err(name);
             assert!(
-                matches!(error, Error::DeviceMismatch { name: "fake logits", .. }),
+                matches!(
+                    error,
+                    Error::DeviceMismatch {
+                        name: "fake logits",
+                        ..
+                    }
+                ),
                 "{name}: {error}"
             );
         }
@@ -362,7 +412,13 @@ fn devices_differ() -> TestResult {
             .discriminator_loss_with(&weights, &Batch::new(&on_cpu))
             .expect_err(name);
         assert!(
-            matches!(error, Error::DeviceMismatch { name: "real weights", .. }),
+            matches!(
+                error,
+                Error::DeviceMismatch {
+                    name: "real weights",
+                    ..
+                }
+            ),
             "{name}: {error}"
         );
     }

@@ -5,8 +5,8 @@ mod common;
 
 use candle_core::{DType, Device};
 use common::{
-    assert_close, assert_close_scalar, hinge, logits, sample_mask, sample_weights, scalar,
-    shapes, tensor, values, RefBatch, TensorBatch, TestResult, Tolerance, DTYPES,
+    assert_close, assert_close_scalar, hinge, logits, sample_mask, sample_weights, scalar, shapes,
+    tensor, values, RefBatch, TensorBatch, TestResult, Tolerance, DTYPES,
 };
 use gan_losses::{Batch, DiscriminatorLoss, GeneratorLoss, HingeConfig, HingeLoss, Reduction};
 
@@ -45,8 +45,16 @@ fn check_discriminator(
 
                 let terms = loss.discriminator_terms(&real.batch(), &fake.batch())?;
                 assert_eq!(terms.real.dtype(), dtype, "{what}: terms dtype");
-                assert_eq!(terms.real.dims(), real_shape.as_slice(), "{what}: real terms");
-                assert_eq!(terms.fake.dims(), fake_shape.as_slice(), "{what}: fake terms");
+                assert_eq!(
+                    terms.real.dims(),
+                    real_shape.as_slice(),
+                    "{what}: real terms"
+                );
+                assert_eq!(
+                    terms.fake.dims(),
+                    fake_shape.as_slice(),
+                    "{what}: fake terms"
+                );
                 let scaled = |s: f64, v: Vec<f64>| v.into_iter().map(|t| s * t).collect::<Vec<_>>();
                 assert_close(
                     &values(&terms.real)?,
@@ -76,7 +84,12 @@ fn one_margin(device: &Device) -> TestResult {
     let real = RefBatch::plain(logits(REAL_COUNT, 3));
     let fake = RefBatch::plain(logits(FAKE_COUNT, 4));
     for margin in [0.5, 2.0, 150.0] {
-        check_discriminator(HingeConfig::default().with_margin(margin), &real, &fake, device)?;
+        check_discriminator(
+            HingeConfig::default().with_margin(margin),
+            &real,
+            &fake,
+            device,
+        )?;
     }
     Ok(())
 }
@@ -97,7 +110,12 @@ fn weights_and_mask(device: &Device) -> TestResult {
     real.mask = Some(sample_mask(REAL_COUNT, 2));
     let mut fake = RefBatch::plain(logits(FAKE_COUNT, 8));
     fake.weights = Some(sample_weights(FAKE_COUNT, 3));
-    check_discriminator(HingeConfig::default().with_margin(1.5), &real, &fake, device)?;
+    check_discriminator(
+        HingeConfig::default().with_margin(1.5),
+        &real,
+        &fake,
+        device,
+    )?;
     fake.mask = Some(sample_mask(FAKE_COUNT, 0));
     check_discriminator(HingeConfig::default(), &real, &fake, device)
 }
@@ -196,14 +214,30 @@ fn infinities_and_nan(device: &Device) -> TestResult {
         let value = loss.discriminator_loss_with(&real.batch(), &fake.batch())?;
         assert_eq!(scalar(&value)?, 0.0, "{dtype:?}: correct side");
         let grads = value.backward()?;
-        assert_eq!(real.gradient(&grads)?, vec![0.0, 0.0], "{dtype:?}: real gradient");
-        assert_eq!(fake.gradient(&grads)?, vec![0.0, 0.0], "{dtype:?}: fake gradient");
+        assert_eq!(
+            real.gradient(&grads)?,
+            vec![0.0, 0.0],
+            "{dtype:?}: real gradient"
+        );
+        assert_eq!(
+            fake.gradient(&grads)?,
+            vec![0.0, 0.0],
+            "{dtype:?}: fake gradient"
+        );
 
         let value = loss.discriminator_loss_with(&fake.batch(), &real.batch())?;
         assert_eq!(scalar(&value)?, inf, "{dtype:?}: wrong side");
         let grads = value.backward()?;
-        assert_eq!(fake.gradient(&grads)?, vec![-0.5, -0.5], "{dtype:?}: real wrong side");
-        assert_eq!(real.gradient(&grads)?, vec![0.5, 0.5], "{dtype:?}: fake wrong side");
+        assert_eq!(
+            fake.gradient(&grads)?,
+            vec![-0.5, -0.5],
+            "{dtype:?}: real wrong side"
+        );
+        assert_eq!(
+            real.gradient(&grads)?,
+            vec![0.5, 0.5],
+            "{dtype:?}: fake wrong side"
+        );
 
         let generator = loss.generator_loss(real.logits.as_tensor())?;
         assert_eq!(scalar(&generator)?, -inf, "{dtype:?}: generator at +inf");
@@ -230,14 +264,24 @@ fn half_dtypes_near_overflow(device: &Device) -> TestResult {
     let value = loss.discriminator_loss(&real, &fake)?;
     assert_eq!(value.dtype(), DType::F16);
     let tolerance = Tolerance::for_dtype(DType::F16);
-    assert_close_scalar(scalar(&value)?, 60001.0 / 2.0, tolerance, "f16 discriminator");
+    assert_close_scalar(
+        scalar(&value)?,
+        60001.0 / 2.0,
+        tolerance,
+        "f16 discriminator",
+    );
 
-    let generator = loss.generator_loss(&tensor(&[-60000.0, -50000.0], &[2], DType::F16, device)?)?;
+    let generator =
+        loss.generator_loss(&tensor(&[-60000.0, -50000.0], &[2], DType::F16, device)?)?;
     assert_eq!(generator.dtype(), DType::F16);
     assert_close_scalar(scalar(&generator)?, 55000.0, tolerance, "f16 generator");
     for dtype in [DType::F16, DType::BF16] {
         let x = tensor(&[0.5, -2.0], &[2], dtype, device)?;
-        assert_eq!(loss.discriminator_loss(&x, &x)?.dtype(), dtype, "discriminator");
+        assert_eq!(
+            loss.discriminator_loss(&x, &x)?.dtype(),
+            dtype,
+            "discriminator"
+        );
         assert_eq!(loss.generator_loss(&x)?.dtype(), dtype, "generator");
     }
     Ok(())
@@ -351,14 +395,44 @@ fn summary_figures(device: &Device) -> TestResult {
         let fake_term = mean_of(&f, |x| hinge(x, fake_margin, -1.0));
         assert_close_scalar(summary.real_term, real_term, tolerance, &what("real term"));
         assert_close_scalar(summary.fake_term, fake_term, tolerance, &what("fake term"));
-        assert_close_scalar(summary.loss, real_term + fake_term, tolerance, &what("loss"));
-        assert_close_scalar(summary.real_score, mean_of(&r, |x| x), tolerance, &what("real score"));
-        assert_close_scalar(summary.fake_score, mean_of(&f, |x| x), tolerance, &what("fake score"));
+        assert_close_scalar(
+            summary.loss,
+            real_term + fake_term,
+            tolerance,
+            &what("loss"),
+        );
+        assert_close_scalar(
+            summary.real_score,
+            mean_of(&r, |x| x),
+            tolerance,
+            &what("real score"),
+        );
+        assert_close_scalar(
+            summary.fake_score,
+            mean_of(&f, |x| x),
+            tolerance,
+            &what("fake score"),
+        );
         let real_accuracy = mean_of(&r, |x| f64::from(u8::from(x > 0.0)));
         let fake_accuracy = mean_of(&f, |x| f64::from(u8::from(x < 0.0)));
-        assert_close_scalar(summary.real_accuracy, real_accuracy, tolerance, &what("real accuracy"));
-        assert_close_scalar(summary.fake_accuracy, fake_accuracy, tolerance, &what("fake accuracy"));
-        assert_close_scalar(summary.real_sign_mean, mean_of(&r, sign), tolerance, &what("sign mean"));
+        assert_close_scalar(
+            summary.real_accuracy,
+            real_accuracy,
+            tolerance,
+            &what("real accuracy"),
+        );
+        assert_close_scalar(
+            summary.fake_accuracy,
+            fake_accuracy,
+            tolerance,
+            &what("fake accuracy"),
+        );
+        assert_close_scalar(
+            summary.real_sign_mean,
+            mean_of(&r, sign),
+            tolerance,
+            &what("sign mean"),
+        );
         let wasserstein = mean_of(&r, |x| x) - mean_of(&f, |x| x);
         assert_close_scalar(
             summary.wasserstein_estimate,
@@ -369,8 +443,15 @@ fn summary_figures(device: &Device) -> TestResult {
         let inside = r.iter().filter(|&&x| x < real_margin).count()
             + f.iter().filter(|&&x| x > -fake_margin).count();
         let fraction = inside as f64 / (r.len() + f.len()) as f64;
-        let reported = summary.inside_margin_fraction.ok_or("no inside-margin fraction")?;
-        assert_close_scalar(reported, fraction, tolerance, &what("inside-margin fraction"));
+        let reported = summary
+            .inside_margin_fraction
+            .ok_or("no inside-margin fraction")?;
+        assert_close_scalar(
+            reported,
+            fraction,
+            tolerance,
+            &what("inside-margin fraction"),
+        );
     }
     Ok(())
 }

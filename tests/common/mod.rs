@@ -99,7 +99,9 @@ impl Tolerance {
         if !gap.is_finite() {
             return f64::INFINITY;
         }
-        let allowed = self.absolute.max(self.relative * actual.abs().max(expected.abs()));
+        let allowed = self
+            .absolute
+            .max(self.relative * actual.abs().max(expected.abs()));
         gap / allowed
     }
 }
