@@ -777,6 +777,73 @@ fn weights_match_logits_shape(device: &Device) -> TestResult {
     Ok(())
 }
 
+/// A masked-out logit, even NaN or infinite, leaves the loss unchanged and gets a zero gradient,
+/// so it cannot poison the gradients of the network that produced it.
+fn masked_non_finite_logits(device: &Device) -> TestResult {
+    let inf = f64::INFINITY;
+    for dtype in DTYPES {
+        for input in [Input::Logits, Input::Probabilities] {
+            for reduction in REDUCTIONS {
+                let loss = BceConfig::default()
+                    .with_input(input)
+                    .with_reduction(reduction)
+                    .with_label_smoothing(0.1)
+                    .build()?;
+                let kept = match input {
+                    Input::Logits => [0.5, -2.0],
+                    Input::Probabilities => [0.7, 0.2],
+                };
+                let excluded: &[f64] = match input {
+                    Input::Logits => &[f64::NAN, inf, -inf],
+                    Input::Probabilities => &[f64::NAN],
+                };
+                for &bad in excluded {
+                    let mut reference = RefBatch::plain(vec![kept[0], bad, kept[1]]);
+                    reference.mask = Some(vec![1.0, 0.0, 1.0]);
+                    reference.weights = Some(vec![1.0, 2.0, 0.5]);
+                    let real = TensorBatch::new(&reference, &[3], dtype, device)?;
+                    let fake = TensorBatch::new(&reference, &[3, 1], dtype, device)?;
+                    let what = format!("{dtype:?} {input:?} {reduction:?} masked {bad}");
+
+                    let value = loss.discriminator_loss_with(&real.batch(), &fake.batch())?;
+                    let term = |y: f64| {
+                        move |x: f64| match input {
+                            Input::Logits => bce(x, y),
+                            Input::Probabilities => bce_probability(x, y),
+                        }
+                    };
+                    let expected = real.reference.reduce(term(0.9), reduction)
+                        + fake.reference.reduce(term(0.0), reduction);
+                    let tolerance = Tolerance::for_dtype(dtype);
+                    assert_close_scalar(scalar(&value)?, expected, tolerance, &what);
+
+                    let grads = value.backward()?;
+                    for (side, batch) in [("real", &real), ("fake", &fake)] {
+                        let gradient = batch.gradient(&grads)?;
+                        assert_eq!(
+                            gradient[1], 0.0,
+                            "{what}: {side} gradient of the masked logit"
+                        );
+                        let finite = gradient.iter().all(|g| g.is_finite());
+                        assert!(finite, "{what}: {side} gradient {gradient:?}");
+                    }
+
+                    let generator = loss.generator_loss_with(None, &fake.batch())?;
+                    let gradient = fake.gradient(&generator.backward()?)?;
+                    assert!(scalar(&generator)?.is_finite(), "{what}: generator loss");
+                    assert_eq!(
+                        gradient[1], 0.0,
+                        "{what}: generator gradient of the masked logit"
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+device_tests!(masked_non_finite_logits,);
+
 device_tests!(
     generator_matches_reference,
     generator_never_smoothed,
