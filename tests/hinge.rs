@@ -361,8 +361,10 @@ fn mean_of(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
 
 /// Every summary figure, the inside-margin fraction included, against values computed here.
 fn summary_figures(device: &Device) -> TestResult {
-    let real_x = [2.5, 0.5, 0.0, -1.0, 1.5, 300.0];
-    let fake_x = [-2.0, -0.5, 0.0, 1.0];
+    // Outputs exactly on the margins (2 and −1) and the boundary (0) pin the strict
+    // inequalities of the accuracies and the inside-margin fraction.
+    let real_x = [2.5, 0.5, 0.0, -1.0, 2.0, 300.0];
+    let fake_x = [-2.0, -1.0, 0.0, 1.0];
     let (real_margin, fake_margin) = (2.0, 1.0);
     let loss = HingeConfig::default()
         .with_margins(real_margin, fake_margin)

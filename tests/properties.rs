@@ -4,7 +4,9 @@
 mod common;
 
 use candle_core::{DType, Device, Tensor, Var};
-use common::{assert_close, assert_close_scalar, scalar, tensor, values, Tolerance};
+use common::{
+    assert_close, assert_close_scalar, scalar, tensor, values, RefBatch, TensorBatch, Tolerance,
+};
 use gan_losses::{
     Batch, BceConfig, BceLoss, DiscriminatorLoss, GeneratorForm, GeneratorLoss, HingeConfig, Input,
     Kernel, Reduction, WeightedBceLoss,
@@ -21,6 +23,28 @@ fn config() -> ProptestConfig {
 fn logits(magnitude: f64) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(-magnitude..=magnitude, 1..16)
 }
+
+/// 1 to 16 logits up to ±300 with weights in [0, 3] and a mask that keeps at least one element.
+fn weighted_logits() -> impl Strategy<Value = RefBatch> {
+    prop::collection::vec((-300.0f64..=300.0, 0.0f64..3.0, any::<bool>()), 1..16).prop_map(
+        |elements| {
+            let mut mask: Vec<f64> = elements.iter().map(|e| f64::from(u8::from(e.2))).collect();
+            mask[0] = 1.0;
+            RefBatch {
+                x: elements.iter().map(|e| e.0).collect(),
+                weights: Some(elements.iter().map(|e| e.1).collect()),
+                mask: Some(mask),
+            }
+        },
+    )
+}
+
+/// A loss that is both a discriminator and a generator loss.
+trait Both: DiscriminatorLoss + GeneratorLoss {}
+impl<T: DiscriminatorLoss + GeneratorLoss> Both for T {}
+
+/// A loss name with the loss built for the fused and for the plain kernel.
+type KernelPair = (&'static str, Box<dyn Both>, Box<dyn Both>);
 
 fn reductions() -> impl Strategy<Value = Reduction> {
     prop_oneof![Just(Reduction::Mean), Just(Reduction::Sum)]
@@ -254,53 +278,65 @@ proptest! {
         })())?;
     }
 
-    /// The fused kernel gives the value and the gradients of the plain ops.
+    /// The fused kernel gives the value and the gradients of the plain ops, with weights and
+    /// masks, for the discriminator and the generator loss.
     #[test]
     fn fused_equals_plain(
-        real in logits(300.0),
-        fake in logits(300.0),
+        real in weighted_logits(),
+        fake in weighted_logits(),
         reduction in reductions(),
         alpha in 0.0f64..0.5,
         margin in 0.1f64..5.0,
         dtype_index in 0usize..4,
+        form in generator_forms(),
     ) {
         run((|| -> Outcome {
             let device = Device::Cpu;
             let dtype = [DType::F32, DType::F64, DType::F16, DType::BF16][dtype_index];
             let tolerance = Tolerance::for_dtype(dtype);
-            let r = Var::from_tensor(&tensor(&real, &[real.len()], dtype, &device)?)?;
-            let f = Var::from_tensor(&tensor(&fake, &[fake.len()], dtype, &device)?)?;
+            let r = TensorBatch::new(&real, &[real.x.len()], dtype, &device)?;
+            let f = TensorBatch::new(&fake, &[fake.x.len(), 1], dtype, &device)?;
             let bce = |kernel| BceConfig::default()
                 .with_kernel(kernel)
                 .with_reduction(reduction)
                 .with_label_smoothing(alpha)
+                .with_generator(form)
                 .build();
             let hinge = |kernel| HingeConfig::default()
                 .with_kernel(kernel)
                 .with_reduction(reduction)
                 .with_margin(margin)
                 .build();
-            let losses: [(&str, Box<dyn DiscriminatorLoss>, Box<dyn DiscriminatorLoss>); 2] = [
+            let losses: [KernelPair; 2] = [
                 ("bce", Box::new(bce(Kernel::Fused)?), Box::new(bce(Kernel::Plain)?)),
                 ("hinge", Box::new(hinge(Kernel::Fused)?), Box::new(hinge(Kernel::Plain)?)),
             ];
             for (name, fused, plain) in &losses {
-                let fused_value = fused.discriminator_loss(r.as_tensor(), f.as_tensor())?;
-                let plain_value = plain.discriminator_loss(r.as_tensor(), f.as_tensor())?;
                 let what = format!("{name} {dtype:?} {reduction:?}");
+                let fused_value = fused.discriminator_loss_with(&r.batch(), &f.batch())?;
+                let plain_value = plain.discriminator_loss_with(&r.batch(), &f.batch())?;
                 assert_close_scalar(scalar(&fused_value)?, scalar(&plain_value)?, tolerance, &what);
                 let fused_grads = fused_value.backward()?;
                 let plain_grads = plain_value.backward()?;
-                for (side, var) in [("real", &r), ("fake", &f)] {
-                    let fused_gradient = fused_grads.get(var.as_tensor()).ok_or("no fused gradient")?;
-                    let plain_gradient = plain_grads.get(var.as_tensor()).ok_or("no plain gradient")?;
+                for (side, batch) in [("real", &r), ("fake", &f)] {
                     assert_close(
-                        &values(fused_gradient)?,
-                        &values(plain_gradient)?,
+                        &batch.gradient(&fused_grads)?,
+                        &batch.gradient(&plain_grads)?,
                         tolerance,
                         &format!("{what} {side} gradient"),
                     );
                 }
+
+                let fused_value = fused.generator_loss_with(None, &f.batch())?;
+                let plain_value = plain.generator_loss_with(None, &f.batch())?;
+                let what = format!("{what} generator");
+                assert_close_scalar(scalar(&fused_value)?, scalar(&plain_value)?, tolerance, &what);
+                assert_close(
+                    &f.gradient(&fused_value.backward()?)?,
+                    &f.gradient(&plain_value.backward()?)?,
+                    tolerance,
+                    &format!("{what} gradient"),
+                );
             }
             Ok(())
         })())?;
