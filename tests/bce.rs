@@ -490,7 +490,70 @@ fn nan_propagates(device: &Device) -> TestResult {
                 .build()?;
             let value = scalar(&smoothed.discriminator_loss(&with_nan, &finite)?)?;
             assert!(value.is_nan(), "{what}: NaN with smoothing gave {value}");
+
+            let probability = BceConfig::default()
+                .with_reduction(reduction)
+                .with_input(Input::Probabilities)
+                .build()?;
+            let p_nan = tensor(&[0.5, f64::NAN], &[2], dtype, device)?;
+            let p_finite = tensor(&[0.25], &[1], dtype, device)?;
+            let real_nan = scalar(&probability.discriminator_loss(&p_nan, &p_finite)?)?;
+            assert!(
+                real_nan.is_nan(),
+                "{what}: NaN real probability gave {real_nan}"
+            );
+            let fake_nan = scalar(&probability.discriminator_loss(&p_finite, &p_nan)?)?;
+            assert!(
+                fake_nan.is_nan(),
+                "{what}: NaN fake probability gave {fake_nan}"
+            );
+            let generator = scalar(&probability.generator_loss(&p_nan)?)?;
+            assert!(
+                generator.is_nan(),
+                "{what}: NaN probability generator gave {generator}"
+            );
         }
+    }
+    Ok(())
+}
+
+/// A group whose mask excludes every element contributes 0 under both reductions.
+fn fully_masked_group(device: &Device) -> TestResult {
+    for dtype in DTYPES {
+        for reduction in REDUCTIONS {
+            let loss = BceConfig::default().with_reduction(reduction).build()?;
+            let real = tensor(&[0.5, -2.0, 1.0], &[3], dtype, device)?;
+            let none = tensor(&[0.0, 0.0, 0.0], &[3], dtype, device)?;
+            let fake_values = [0.25, -1.5];
+            let fake = tensor(&fake_values, &[2], dtype, device)?;
+            let value = loss
+                .discriminator_loss_with(&Batch::new(&real).with_mask(&none), &Batch::new(&fake))?;
+            let fake_ref = RefBatch::plain(values(&fake)?);
+            let expected = fake_ref.reduce(|x| bce(x, 0.0), reduction);
+            let what = format!("{dtype:?} {reduction:?}");
+            assert_close_scalar(
+                scalar(&value)?,
+                expected,
+                Tolerance::for_dtype(dtype),
+                &what,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// BCE generator losses read only the fake batch: they do not ask for the real logits and
+/// ignore them when given.
+fn generator_ignores_real(device: &Device) -> TestResult {
+    let real = tensor(&[3.0, -1.0], &[2], DType::F32, device)?;
+    let fake = tensor(&[0.5, -2.0, 1.0], &[3], DType::F32, device)?;
+    for form in [GeneratorForm::NonSaturating, GeneratorForm::Saturating] {
+        let loss = BceConfig::default().with_generator(form).build()?;
+        assert!(!loss.needs_real_logits(), "{form:?}");
+        let with_real =
+            values(&loss.generator_loss_with(Some(&Batch::new(&real)), &Batch::new(&fake))?)?;
+        let without = values(&loss.generator_loss(&fake)?)?;
+        assert_eq!(with_real, without, "{form:?}");
     }
     Ok(())
 }
@@ -845,6 +908,8 @@ fn masked_non_finite_logits(device: &Device) -> TestResult {
 device_tests!(masked_non_finite_logits,);
 
 device_tests!(
+    fully_masked_group,
+    generator_ignores_real,
     generator_matches_reference,
     generator_never_smoothed,
     groups_of_different_sizes,

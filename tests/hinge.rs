@@ -138,6 +138,10 @@ fn generator_is_linear(device: &Device) -> TestResult {
                 .with_reduction(reduction)
                 .with_margin(2.0)
                 .build()?;
+            assert!(
+                !loss.needs_real_logits(),
+                "hinge generator reads only fakes"
+            );
             for shape in shapes(FAKE_COUNT) {
                 let fake = TensorBatch::new(&reference, &shape, dtype, device)?;
                 let value = loss.generator_loss_with(None, &fake.batch())?;
