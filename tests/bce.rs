@@ -314,7 +314,8 @@ fn generator_never_smoothed(device: &Device) -> TestResult {
     Ok(())
 }
 
-/// Each group is averaged over its own size, then the groups are added; `Sum` adds every term.
+/// Each group is averaged over its own size and the averages are added, while `Sum` adds every
+/// term.
 fn groups_of_different_sizes(device: &Device) -> TestResult {
     let real_logits = [0.5, -1.5];
     let fake_logits = [2.0, -0.5, 1.0, 3.0, -2.0, 0.0];
@@ -409,7 +410,7 @@ fn saturating_logits_f32(device: &Device) -> TestResult {
     Ok(())
 }
 
-/// The loss and its gradient for one pair of single-element batches.
+/// Computes the loss and its gradients for one pair of single-element batches.
 fn single_pair(
     real: f64,
     fake: f64,

@@ -9,7 +9,7 @@ use gan_losses::{
     Input, WeightedBceLoss,
 };
 
-/// One loss of each kind, each as both traits.
+/// Builds one loss of each kind, each usable through both traits.
 fn losses() -> Vec<(&'static str, Box<dyn Both>)> {
     vec![
         ("bce", Box::new(BceLoss::new())),
@@ -192,7 +192,7 @@ fn invalid_sample_weights(device: &Device) -> TestResult {
 }
 
 /// Logits `[B, 1]` with weights `[B]` are a shape mismatch naming both shapes, never a
-/// `[B, B]` broadcast; the same holds for masks and for the transposed case.
+/// `[B, B]` broadcast. The same holds for masks and for the transposed case.
 fn weights_shape_mismatch(device: &Device) -> TestResult {
     let column = tensor(&[0.5, 0.25, -1.0], &[3, 1], DType::F32, device)?;
     let flat = tensor(&[1.0, 2.0, 3.0], &[3], DType::F32, device)?;
@@ -382,7 +382,7 @@ fn option_message_names_value() {
     assert!(message.contains("-1"), "{message}");
 }
 
-/// Batches on different devices are an error; only testable with a GPU backend.
+/// Batches on different devices are an error. Testing this needs a GPU backend.
 #[cfg(any(feature = "cuda", feature = "metal"))]
 #[test]
 fn devices_differ() -> TestResult {

@@ -174,7 +174,7 @@ fn generator_linear_far_below_margin(device: &Device) -> TestResult {
     Ok(())
 }
 
-/// At the kink (r = m_r, f = −m_f) the term is 0 and its gradient is exactly 0; just inside,
+/// At the kink (r = m_r, f = −m_f) the term is 0 and its gradient is exactly 0. Just inside,
 /// the gradient is ∓1/N.
 fn kink_gradient_is_zero(device: &Device) -> TestResult {
     for dtype in DTYPES {
@@ -207,8 +207,8 @@ fn kink_gradient_is_zero(device: &Device) -> TestResult {
     Ok(())
 }
 
-/// Outputs on the correct side of the margin, however large, give 0 with gradient 0; infinite
-/// outputs on the wrong side give +∞ with a finite gradient; NaN propagates.
+/// Outputs on the correct side of the margin, however large, give 0 with gradient 0. Infinite
+/// outputs on the wrong side give +∞ with a finite gradient, and NaN propagates.
 fn infinities_and_nan(device: &Device) -> TestResult {
     let inf = f64::INFINITY;
     let loss = HingeLoss::new();
@@ -350,7 +350,7 @@ fn sign(x: f64) -> f64 {
     }
 }
 
-/// The values of the included elements.
+/// Returns the values of the included elements.
 fn included(x: &[f64], mask: &[f64]) -> Vec<f64> {
     x.iter()
         .zip(mask)

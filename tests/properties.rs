@@ -19,12 +19,12 @@ fn config() -> ProptestConfig {
     ProptestConfig::with_cases(CASES)
 }
 
-/// Logits of up to `magnitude` in absolute value, 1 to 16 of them.
+/// Generates 1 to 16 logits of up to `magnitude` in absolute value.
 fn logits(magnitude: f64) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(-magnitude..=magnitude, 1..16)
 }
 
-/// 1 to 16 logits up to ±300 with weights in [0, 3] and a mask that keeps at least one element.
+/// Generates 1 to 16 logits up to ±300 with weights in [0, 3] and a mask that keeps at least one element.
 fn weighted_logits() -> impl Strategy<Value = RefBatch> {
     prop::collection::vec((-300.0f64..=300.0, 0.0f64..3.0, any::<bool>()), 1..16).prop_map(
         |elements| {

@@ -58,7 +58,7 @@ pub struct Tolerance {
 }
 
 impl Tolerance {
-    /// The tolerance for a loss computed in `dtype` and compared with an f64 reference that was
+    /// Returns the tolerance for a loss computed in `dtype` and compared with an f64 reference that was
     /// evaluated on the same (already rounded) inputs. The half types are computed in f32 and
     /// rounded once to their own precision (unit roundoff 2⁻¹¹ for f16, 2⁻⁸ for bf16).
     pub fn for_dtype(dtype: DType) -> Self {
@@ -89,8 +89,8 @@ impl Tolerance {
         )
     }
 
-    /// How far outside the tolerance a pair lies: at most 1 inside, infinite for a mismatched
-    /// NaN or infinity.
+    /// Measures how far outside the tolerance a pair lies: 0 inside, the gap over the allowed
+    /// gap outside, and infinity for a mismatched NaN or infinity.
     fn excess(&self, actual: f64, expected: f64) -> f64 {
         if self.accepts(actual, expected) {
             return 0.0;
@@ -150,7 +150,7 @@ pub fn assert_close_scalar(actual: f64, expected: f64, tolerance: Tolerance, wha
 // f64 reference implementations
 // ---------------------------------------------------------------------------------------------
 
-/// softplus(x) = ln(1 + eˣ), written as max(x, 0) + ln_1p(e^(−|x|)) so that it never
+/// Computes softplus(x) = ln(1 + eˣ) as max(x, 0) + ln_1p(e^(−|x|)) so that it never
 /// overflows. NaN gives NaN.
 pub fn softplus(x: f64) -> f64 {
     if x.is_nan() {
@@ -159,7 +159,7 @@ pub fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
-/// The logistic sigmoid 1 / (1 + e^(−x)), evaluated without overflow on either side.
+/// Computes the logistic sigmoid 1 / (1 + e^(−x)) without overflow on either side.
 pub fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
@@ -169,7 +169,7 @@ pub fn sigmoid(x: f64) -> f64 {
     }
 }
 
-/// Binary cross-entropy of logit `x` against target `y`: y·softplus(−x) + (1 − y)·softplus(x),
+/// Computes the binary cross-entropy of logit `x` against target `y`: y·softplus(−x) + (1 − y)·softplus(x),
 /// where a target of exactly 0 or 1 drops the term whose factor is 0.
 pub fn bce(x: f64, y: f64) -> f64 {
     if y == 1.0 {
@@ -181,12 +181,12 @@ pub fn bce(x: f64, y: f64) -> f64 {
     }
 }
 
-/// d bce(x, y) / dx = σ(x) − y.
+/// Computes d bce(x, y) / dx = σ(x) − y.
 pub fn bce_derivative(x: f64, y: f64) -> f64 {
     sigmoid(x) - y
 }
 
-/// Binary cross-entropy of probability `p` against target `y`, with both logs clamped below at
+/// Computes the binary cross-entropy of probability `p` against target `y`, with both logs clamped below at
 /// −100 as in PyTorch's `BCELoss`.
 pub fn bce_probability(p: f64, y: f64) -> f64 {
     let log_p = p.ln().max(-100.0);
@@ -194,12 +194,12 @@ pub fn bce_probability(p: f64, y: f64) -> f64 {
     -y * log_p - (1.0 - y) * log_q
 }
 
-/// The derivative the probability form uses: (p − y) / max(p·(1 − p), 1e-12).
+/// Computes the derivative that the probability form uses: (p − y) / max(p·(1 − p), 1e-12).
 pub fn bce_probability_derivative(p: f64, y: f64) -> f64 {
     (p - y) / (p * (1.0 - p)).max(1e-12)
 }
 
-/// Hinge term relu(m − s·x), NaN for NaN input.
+/// Computes the hinge term relu(m − s·x), which is NaN for NaN input.
 pub fn hinge(x: f64, margin: f64, sign: f64) -> f64 {
     let z = margin - sign * x;
     if z <= 0.0 {
@@ -209,7 +209,7 @@ pub fn hinge(x: f64, margin: f64, sign: f64) -> f64 {
     }
 }
 
-/// Derivative of [`hinge`]: −s where m − s·x > 0, else 0 (also at the kink).
+/// Computes the derivative of [`hinge`]: −s where m − s·x > 0, else 0 (also at the kink).
 pub fn hinge_derivative(x: f64, margin: f64, sign: f64) -> f64 {
     if margin - sign * x > 0.0 {
         -sign
@@ -225,12 +225,12 @@ pub struct RefBatch {
     pub x: Vec<f64>,
     /// Per-sample weights of the length of `x`.
     pub weights: Option<Vec<f64>>,
-    /// Mask of the length of `x`; zero excludes an element.
+    /// Mask of the length of `x`, where zero excludes an element.
     pub mask: Option<Vec<f64>>,
 }
 
 impl RefBatch {
-    /// A batch without weights or mask.
+    /// Builds a batch without weights or mask.
     pub fn plain(x: Vec<f64>) -> Self {
         Self {
             x,
@@ -246,7 +246,8 @@ impl RefBatch {
         self.mask.as_ref().is_none_or(|m| m[i] != 0.0)
     }
 
-    /// The divisor of a mean: the count of included elements, at least 1.
+    /// Returns the divisor of a reduction: 1 for a sum, and for a mean the count of included
+    /// elements, at least 1.
     pub fn divisor(&self, reduction: Reduction) -> f64 {
         match reduction {
             Reduction::Sum => 1.0,
@@ -270,12 +271,12 @@ impl RefBatch {
             .collect()
     }
 
-    /// The reduced group: Σ w·ℓ over included elements, divided by their count for a mean.
+    /// Reduces the group to Σ w·ℓ over included elements, divided by their count for a mean.
     pub fn reduce(&self, term: impl Fn(f64) -> f64, reduction: Reduction) -> f64 {
         self.terms(term).iter().sum::<f64>() / self.divisor(reduction)
     }
 
-    /// The gradient of `scale · reduce(term)` from the term's derivative.
+    /// Computes the gradient of `scale · reduce(term)` from the term's derivative.
     pub fn gradient(
         &self,
         derivative: impl Fn(f64) -> f64,
@@ -295,12 +296,12 @@ impl RefBatch {
     }
 }
 
-/// Plain mean of a slice.
+/// Computes the mean of a slice.
 pub fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
 }
 
-/// Central finite differences (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h of an f64 function.
+/// Computes the central finite differences (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h of an f64 function.
 pub fn central_difference(f: impl Fn(&[f64]) -> f64, x: &[f64], step: f64) -> Vec<f64> {
     let mut point = x.to_vec();
     (0..x.len())
@@ -320,7 +321,7 @@ pub fn central_difference(f: impl Fn(&[f64]) -> f64, x: &[f64], step: f64) -> Ve
 // Tensors and test data
 // ---------------------------------------------------------------------------------------------
 
-/// A tensor of `dtype` on `device` holding `values` (rounded to the dtype) in `shape`.
+/// Builds a tensor of `dtype` on `device` that contains `values` (rounded to the dtype) in `shape`.
 pub fn tensor(
     values: &[f64],
     shape: &[usize],
@@ -330,17 +331,17 @@ pub fn tensor(
     Tensor::from_vec(values.to_vec(), shape, device)?.to_dtype(dtype)
 }
 
-/// The elements of a tensor in row-major order, as f64.
+/// Returns the elements of a tensor in row-major order, as f64.
 pub fn values(tensor: &Tensor) -> candle_core::Result<Vec<f64>> {
     tensor.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()
 }
 
-/// The value of a rank-0 tensor as f64.
+/// Returns the value of a rank-0 tensor as f64.
 pub fn scalar(tensor: &Tensor) -> candle_core::Result<f64> {
     tensor.to_dtype(DType::F64)?.to_scalar::<f64>()
 }
 
-/// `count` deterministic logits: the saturating values −300, −100, 100, 300 followed by
+/// Builds `count` deterministic logits: the saturating values −300, −100, 100, 300 followed by
 /// moderate values spread over about (−4, 4), varied by `seed`.
 pub fn logits(count: usize, seed: u64) -> Vec<f64> {
     let saturating = [-300.0, -100.0, 100.0, 300.0];
@@ -355,7 +356,7 @@ pub fn logits(count: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-/// `count` deterministic probabilities: 0 and 1 followed by interior values spread over (0, 1).
+/// Builds `count` deterministic probabilities: 0 and 1 followed by interior values spread over (0, 1).
 pub fn probabilities(count: usize, seed: u64) -> Vec<f64> {
     (0..count)
         .map(|i| match i {
@@ -366,7 +367,7 @@ pub fn probabilities(count: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-/// `count` deterministic per-sample weights in [0, 3], including an exact 0.
+/// Builds `count` deterministic per-sample weights in [0, 3], including an exact 0.
 pub fn sample_weights(count: usize, seed: u64) -> Vec<f64> {
     (0..count)
         .map(|i| {
@@ -379,21 +380,21 @@ pub fn sample_weights(count: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-/// A deterministic mask of 1s and 0s with at least one of each for `count >= 3`.
+/// Builds a deterministic mask of 1s and 0s with at least one of each for `count >= 3`.
 pub fn sample_mask(count: usize, seed: u64) -> Vec<f64> {
     (0..count)
         .map(|i| if (i as u64 + seed) % 3 == 1 { 0.0 } else { 1.0 })
         .collect()
 }
 
-/// Three shapes of `count` elements: `[B]`, `[B, 1]` and `[B/4, 1, 2, 2]` (`count` must be a
+/// Returns three shapes of `count` elements: `[B]`, `[B, 1]` and `[B/4, 1, 2, 2]` (`count` must be a
 /// multiple of 4).
 pub fn shapes(count: usize) -> [Vec<usize>; 3] {
     [vec![count], vec![count, 1], vec![count / 4, 1, 2, 2]]
 }
 
 /// A batch as tensors of one dtype, with the reference batch read back from those tensors, so
-/// that the reference sees the inputs after rounding to the dtype. The logits are a `Var`, so
+/// that the reference uses the inputs after rounding to the dtype. The logits are a `Var`, so
 /// gradients can be taken with respect to them.
 pub struct TensorBatch {
     /// The logits, tracked for gradients.
@@ -436,7 +437,7 @@ impl TensorBatch {
         })
     }
 
-    /// The batch to pass to a loss.
+    /// Returns the batch to pass to a loss.
     pub fn batch(&self) -> gan_losses::Batch<'_> {
         let mut batch = gan_losses::Batch::new(self.logits.as_tensor());
         if let Some(weights) = &self.weights {
@@ -448,7 +449,8 @@ impl TensorBatch {
         batch
     }
 
-    /// The gradient with respect to the logits in `grads`, as f64; an error when none flowed.
+    /// Returns the gradient with respect to the logits in `grads`, as f64, or an error when no
+    /// gradient reached them.
     pub fn gradient(
         &self,
         grads: &candle_core::backprop::GradStore,
