@@ -448,6 +448,20 @@ fn infinite_logits(device: &Device) -> TestResult {
         assert_eq!(real_gradient, -1.0, "{dtype:?}: real gradient, real wrong");
         assert_eq!(fake_gradient, 0.0, "{dtype:?}: fake gradient, fake correct");
 
+        // With a smoothed real target both softplus terms count, so either infinity costs +∞,
+        // and the gradient is still the finite σ(x) − (1 − α).
+        let smoothed = BceConfig::default().with_label_smoothing(0.1).build()?;
+        for x in [inf, -inf] {
+            let real = TensorBatch::new(&RefBatch::plain(vec![x]), &[1], dtype, device)?;
+            let fake = TensorBatch::new(&RefBatch::plain(vec![-inf]), &[1], dtype, device)?;
+            let value = smoothed.discriminator_loss_with(&real.batch(), &fake.batch())?;
+            let what = format!("{dtype:?} smoothed real at {x}");
+            assert_eq!(scalar(&value)?, inf, "{what}: value");
+            let gradient = real.gradient(&value.backward()?)?[0];
+            let tolerance = Tolerance::for_dtype(dtype);
+            assert_close_scalar(gradient, sigmoid(x) - 0.9, tolerance, &what);
+        }
+
         for form in [GeneratorForm::NonSaturating, GeneratorForm::Saturating] {
             let loss = BceConfig::default().with_generator(form).build()?;
             for x in [inf, -inf] {
@@ -841,6 +855,55 @@ fn weights_match_logits_shape(device: &Device) -> TestResult {
     Ok(())
 }
 
+/// Transposed (non-contiguous) logits, weights and masks, and rank-0 logits, give the reference
+/// value.
+fn strided_and_scalar_inputs(device: &Device) -> TestResult {
+    let x = logits(8, 17);
+    let w = sample_weights(8, 7);
+    let m = sample_mask(8, 2);
+    for dtype in [DType::F32, DType::F64] {
+        let logits_t = tensor(&x, &[4, 2], dtype, device)?.t()?;
+        let weights_t = tensor(&w, &[4, 2], dtype, device)?.t()?;
+        let mask_t = tensor(&m, &[4, 2], dtype, device)?.t()?;
+        assert!(
+            !logits_t.is_contiguous(),
+            "the transposed logits are strided"
+        );
+
+        let real = Batch::new(&logits_t)
+            .with_weights(&weights_t)
+            .with_mask(&mask_t);
+        let fake_scalar = tensor(&[0.75], &[], dtype, device)?;
+        let loss = BceLoss::new();
+        let value = scalar(&loss.discriminator_loss_with(&real, &Batch::new(&fake_scalar))?)?;
+
+        let reference = RefBatch {
+            x: values(&logits_t)?,
+            weights: Some(values(&weights_t)?),
+            mask: Some(values(&mask_t)?),
+        };
+        let expected = reference.reduce(|x| bce(x, 1.0), Reduction::Mean) + bce(0.75, 0.0);
+        let what = format!("{dtype:?} strided");
+        assert_close_scalar(value, expected, Tolerance::for_dtype(dtype), &what);
+
+        let terms = loss.discriminator_terms(&real, &Batch::new(&fake_scalar))?;
+        assert_eq!(terms.real.dims(), &[2, 4], "{what}: real terms shape");
+        assert_eq!(
+            terms.fake.dims(),
+            &[] as &[usize],
+            "{what}: fake terms shape"
+        );
+        let expected_terms = reference.terms(|x| bce(x, 1.0));
+        assert_close(
+            &values(&terms.real)?,
+            &expected_terms,
+            Tolerance::for_dtype(dtype),
+            &format!("{what}: real terms"),
+        );
+    }
+    Ok(())
+}
+
 /// A masked-out logit, even NaN or infinite, leaves the loss unchanged and gets a zero gradient,
 /// so it cannot poison the gradients of the network that produced it.
 fn masked_non_finite_logits(device: &Device) -> TestResult {
@@ -909,6 +972,7 @@ fn masked_non_finite_logits(device: &Device) -> TestResult {
 device_tests!(masked_non_finite_logits,);
 
 device_tests!(
+    strided_and_scalar_inputs,
     fully_masked_group,
     generator_ignores_real,
     generator_matches_reference,
