@@ -30,7 +30,13 @@ impl Group<'_> {
     /// Masked-out elements are 0.
     pub(crate) fn element_terms_plain(&self) -> Result<Tensor> {
         let dtype = compute_dtype(self.batch.logits().dtype());
-        let logits = self.batch.logits().to_dtype(dtype)?;
+        let mut logits = self.batch.logits().to_dtype(dtype)?;
+        if let Some(mask) = self.batch.mask() {
+            // Excluded logits are replaced by 0 before the term, so that a NaN or infinite one
+            // gets a zero gradient rather than 0·NaN from the term's derivative.
+            let zeros = logits.zeros_like()?;
+            logits = included(mask)?.where_cond(&logits, &zeros)?;
+        }
         let mut terms = self.term.apply_plain(&logits)?;
 
         if let Some(weights) = self.batch.weights() {
