@@ -130,11 +130,8 @@ impl Canvas {
     pub fn save(&self, path: &Path) -> Result<(), Box<dyn Error>> {
         let file = File::create(path)
             .map_err(|error| format!("failed to create {}: {error}", path.display()))?;
-        let mut encoder = png::Encoder::new(
-            BufWriter::new(file),
-            self.width as u32,
-            self.height as u32,
-        );
+        let mut encoder =
+            png::Encoder::new(BufWriter::new(file), self.width as u32, self.height as u32);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header()?;

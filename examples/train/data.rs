@@ -30,7 +30,7 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    /// The name used on the command line and in metrics.json.
+    /// Returns the name used on the command line and in metrics.json.
     pub fn name(self) -> &'static str {
         match self {
             Dataset::Ring => "ring",
@@ -39,7 +39,7 @@ impl Dataset {
         }
     }
 
-    /// The Gaussian mixture behind a 2-D dataset; `None` for the digits.
+    /// Returns the Gaussian mixture behind a 2-D dataset, or `None` for the digits.
     pub fn mixture(self) -> Option<Mixture> {
         match self {
             Dataset::Ring => {
@@ -64,7 +64,7 @@ impl Dataset {
         }
     }
 
-    /// The number of values in one sample.
+    /// Returns the number of values in one sample.
     pub fn dim(self) -> usize {
         match self {
             Dataset::Ring | Dataset::Grid => 2,
@@ -162,7 +162,7 @@ impl Sampler {
         }
     }
 
-    /// The number of values in one sample.
+    /// Returns the number of values in one sample.
     pub fn dim(&self) -> usize {
         match self {
             Sampler::Fresh(_) => 2,
@@ -181,7 +181,7 @@ impl Sampler {
     }
 }
 
-/// The path of the digits file inside this crate.
+/// Returns the path of the digits file inside this crate.
 pub fn digits_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv.gz")
 }

@@ -20,7 +20,7 @@ pub enum LossName {
 }
 
 impl LossName {
-    /// The name used on the command line and in metrics.json.
+    /// Returns the name used on the command line and in metrics.json.
     pub fn name(self) -> &'static str {
         match self {
             LossName::Bce => "bce",

@@ -149,11 +149,11 @@ struct Args {
     loss: LossName,
 
     /// Factor on the real term of the discriminator loss (weighted-bce only) [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     real_weight: Option<f64>,
 
     /// Factor on the fake term of the discriminator loss (weighted-bce only) [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     fake_weight: Option<f64>,
 
     /// Architecture, optimiser, batch size and iteration count.
@@ -167,6 +167,10 @@ struct Args {
     /// Real and fake samples per batch [default: set by the protocol].
     #[arg(long)]
     batch_size: Option<usize>,
+
+    /// Adam learning rate of both networks [default: set by the protocol].
+    #[arg(long, allow_negative_numbers = true)]
+    learning_rate: Option<f64>,
 
     /// Seed of every random draw: parameters, noise, data.
     #[arg(long, default_value_t = 0)]
@@ -217,6 +221,14 @@ fn run() -> Result<(), Box<dyn Error>> {
     }
     if let Some(batch_size) = args.batch_size {
         setup.batch_size = batch_size;
+    }
+    if let Some(learning_rate) = args.learning_rate {
+        if !(learning_rate.is_finite() && learning_rate > 0.0) {
+            let message =
+                format!("--learning-rate must be positive and finite, not {learning_rate}");
+            return Err(message.into());
+        }
+        setup.learning_rate = learning_rate;
     }
     if setup.iterations == 0 {
         return Err("--iterations must be at least 1".into());

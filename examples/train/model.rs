@@ -40,7 +40,10 @@ impl Dense {
 
     fn forward(&self, x: &Tensor, params: Params) -> Result<Tensor> {
         let (weight, bias) = match params {
-            Params::Trainable => (self.weight.as_tensor().clone(), self.bias.as_tensor().clone()),
+            Params::Trainable => (
+                self.weight.as_tensor().clone(),
+                self.bias.as_tensor().clone(),
+            ),
             Params::Frozen => (self.weight.detach(), self.bias.detach()),
         };
         Linear::new(weight, Some(bias)).forward(x)
@@ -136,7 +139,7 @@ impl Generator {
         }
     }
 
-    /// Every trainable parameter.
+    /// Returns every trainable parameter.
     pub fn vars(&self) -> Vec<Var> {
         let mut vars = Vec::new();
         for (dense, norm) in &self.hidden {
@@ -193,14 +196,15 @@ impl Discriminator {
                 Activation::Maxout { pieces } => {
                     // The pieces of one unit are adjacent columns of the linear output.
                     let (batch, columns) = x.dims2()?;
-                    x.reshape((batch, columns / pieces, pieces))?.max(D::Minus1)?
+                    x.reshape((batch, columns / pieces, pieces))?
+                        .max(D::Minus1)?
                 }
             };
         }
         self.output.forward(&x, params)
     }
 
-    /// Every trainable parameter.
+    /// Returns every trainable parameter.
     pub fn vars(&self) -> Vec<Var> {
         let mut vars = self.hidden.iter().flat_map(Dense::vars).collect::<Vec<_>>();
         vars.extend(self.output.vars());

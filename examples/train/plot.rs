@@ -29,7 +29,10 @@ impl Frame {
     fn to_pixel(&self, x: f64, y: f64) -> (f64, f64) {
         let fx = (x - self.x_range.0) / (self.x_range.1 - self.x_range.0);
         let fy = (y - self.y_range.0) / (self.y_range.1 - self.y_range.0);
-        (self.left + fx * self.width, self.top + (1.0 - fy) * self.height)
+        (
+            self.left + fx * self.width,
+            self.top + (1.0 - fy) * self.height,
+        )
     }
 
     /// Draws the grid, the border, the tick labels and the axis labels.
@@ -48,7 +51,13 @@ impl Frame {
             canvas.line((self.left, py), (right, py), 1, GREY);
             let label = format_tick(tick);
             let width = Canvas::text_width(&label, 1);
-            canvas.text(self.left as i64 - width - 6, py as i64 - 4, &label, 1, BLACK);
+            canvas.text(
+                self.left as i64 - width - 6,
+                py as i64 - 4,
+                &label,
+                1,
+                BLACK,
+            );
         }
 
         let corners = [
@@ -64,19 +73,26 @@ impl Frame {
         let x_width = Canvas::text_width(x_label, 1) as f64;
         let x_centre = self.left + self.width / 2.0 - x_width / 2.0;
         canvas.text(x_centre as i64, bottom as i64 + 22, x_label, 1, BLACK);
-        canvas.text(self.left as i64 - 50, self.top as i64 - 16, y_label, 1, BLACK);
+        canvas.text(
+            self.left as i64 - 50,
+            self.top as i64 - 16,
+            y_label,
+            1,
+            BLACK,
+        );
     }
 }
 
-/// About five round tick values (1, 2 or 5 times a power of ten apart) inside [low, high].
+/// Returns about five round tick values (1, 2, 2.5 or 5 times a power of ten apart) inside
+/// [low, high].
 fn nice_ticks(low: f64, high: f64) -> Vec<f64> {
     let span = high - low;
     if !(span.is_finite() && span > 0.0) {
         return vec![low];
     }
-    let raw_step = span / 5.0;
+    let raw_step = span / 6.0;
     let magnitude = 10f64.powf(raw_step.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
         .map(|factor| factor * magnitude)
         .find(|&step| step >= raw_step)
@@ -98,7 +114,7 @@ fn format_tick(value: f64) -> String {
     }
 }
 
-/// Trailing moving average over `window` values.
+/// Computes the trailing moving average over `window` values.
 fn moving_average(values: &[f32], window: usize) -> Vec<f64> {
     let mut averages = Vec::with_capacity(values.len());
     let mut sum = 0.0;
@@ -112,7 +128,8 @@ fn moving_average(values: &[f32], window: usize) -> Vec<f64> {
     averages
 }
 
-/// The value at quantile q of the finite entries of `values`.
+/// Returns the value at quantile `q` of the finite entries of `values`, or `None` if there are
+/// none.
 fn quantile(values: &[f32], q: f64) -> Option<f64> {
     let mut finite = values
         .iter()
@@ -154,7 +171,11 @@ pub fn loss_curves(path: &Path, d: &[f32], g: &[f32], title: &str) -> Result<(),
 
     let clamp = |y: f64| y.clamp(frame.y_range.0, frame.y_range.1);
     let series = [
-        (d.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), D_RAW_COLOUR, 1),
+        (
+            d.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+            D_RAW_COLOUR,
+            1,
+        ),
         (g.iter().map(|&v| f64::from(v)).collect(), G_RAW_COLOUR, 1),
         (d_smooth, D_COLOUR, 2),
         (g_smooth, G_COLOUR, 2),
@@ -171,18 +192,25 @@ pub fn loss_curves(path: &Path, d: &[f32], g: &[f32], title: &str) -> Result<(),
     }
 
     canvas.text(80, 14, title, 2, BLACK);
-    let legend_x = 640;
+    let note = format!("light: per iteration, dark: mean of {window}");
+    let legend_x = (frame.left + frame.width) as i64 - Canvas::text_width(&note, 1) - 10;
+    canvas.fill_rect(
+        legend_x - 4,
+        56,
+        Canvas::text_width(&note, 1) + 8,
+        50,
+        WHITE,
+    );
     canvas.fill_rect(legend_x, 62, 20, 4, D_COLOUR);
     canvas.text(legend_x + 28, 60, "D loss", 1, BLACK);
     canvas.fill_rect(legend_x, 78, 20, 4, G_COLOUR);
     canvas.text(legend_x + 28, 76, "G loss", 1, BLACK);
-    let note = format!("light: per iteration, dark: mean of {window}");
     canvas.text(legend_x, 92, &note, 1, BLACK);
     canvas.save(path)
 }
 
 /// Draws 2-D samples (row-major pairs) over the mixture's centres, each centre circled at the
-/// evaluation threshold.
+/// evaluation threshold, under a large `title` and a small `subtitle`.
 ///
 /// # Errors
 /// When the PNG cannot be written.
@@ -191,8 +219,9 @@ pub fn scatter(
     samples: &[f32],
     mixture: &Mixture,
     title: &str,
+    subtitle: &str,
 ) -> Result<(), Box<dyn Error>> {
-    let mut canvas = Canvas::new(640, 680, WHITE);
+    let mut canvas = Canvas::new(640, 690, WHITE);
     let reach = mixture
         .centres
         .iter()
@@ -201,7 +230,7 @@ pub fn scatter(
     let extent = reach * 1.35 + 10.0 * mixture.std;
     let frame = Frame {
         left: 70.0,
-        top: 60.0,
+        top: 70.0,
         width: 550.0,
         height: 550.0,
         x_range: (-extent, extent),
@@ -227,9 +256,10 @@ pub fn scatter(
         canvas.line((px, py - 3.0), (px, py + 3.0), 1, MODE_COLOUR);
     }
 
-    canvas.text(70, 12, title, 2, BLACK);
-    let legend = "blue: samples, red: mode centres circled at 3 std";
-    canvas.text(70, 34, legend, 1, BLACK);
+    canvas.text(70, 8, title, 2, BLACK);
+    canvas.text(70, 30, subtitle, 1, BLACK);
+    let legend = "blue: samples; red: mode centres, circled at 3 std";
+    canvas.text(70, 42, legend, 1, BLACK);
     canvas.save(path)
 }
 

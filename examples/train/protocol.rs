@@ -68,7 +68,7 @@ const PACGAN_TRAINING_SIZE: usize = 100_000;
 const PACGAN_EPOCHS: usize = 400;
 
 impl Protocol {
-    /// The name used on the command line and in metrics.json.
+    /// Returns the name used on the command line and in metrics.json.
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Quick => "quick",
@@ -77,7 +77,7 @@ impl Protocol {
         }
     }
 
-    /// The setup of this protocol, before command-line overrides.
+    /// Returns the setup of this protocol, before command-line overrides.
     pub fn setup(self) -> Setup {
         match self {
             Protocol::Quick => Setup {

@@ -44,11 +44,12 @@ pub fn generate(
     Ok(samples.flatten_all()?.to_vec1::<f32>()?)
 }
 
-/// The settings, the training time and the last monitoring figures as a JSON object.
+/// Collects the settings, the training time and the last monitoring figures in a JSON object.
 fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<String, Value> {
     let setup = settings.setup;
     let seconds = history.elapsed.as_secs_f64();
     let mut object = Map::new();
+
     object.insert("dataset".into(), json!(settings.dataset.name()));
     object.insert("loss".into(), json!(settings.loss.name()));
     if settings.loss == LossName::WeightedBce {
@@ -62,12 +63,14 @@ fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<
     object.insert("noise_dim".into(), json!(setup.noise_dim));
     object.insert("learning_rate".into(), json!(setup.learning_rate));
     object.insert("beta1".into(), json!(setup.beta1));
+
     object.insert("evaluation_samples".into(), json!(samples));
     object.insert("train_seconds".into(), json!(seconds));
     object.insert(
         "ms_per_iteration".into(),
         json!(1e3 * seconds / setup.iterations.max(1) as f64),
     );
+
     if let Some(summary) = &history.last_summary {
         let last = json!({
             "d_loss": summary.loss,
@@ -93,7 +96,7 @@ fn write_json(path: &Path, object: Map<String, Value>) -> Result<(), Box<dyn Err
 
 fn title(settings: &Settings<'_>) -> String {
     format!(
-        "{} / {} / {} / {} it",
+        "{} / {} / {} / {} iterations",
         settings.dataset.name(),
         settings.loss.name(),
         settings.protocol.name(),
@@ -146,12 +149,24 @@ pub fn write_mixture(
         &history.g_losses,
         &title,
     )?;
-    let caption = format!(
-        "{title}: {}/{} modes",
+    let headline = format!(
+        "{}: {}/{} modes, {:.0}% high quality",
+        settings.dataset.name(),
         scores.modes_captured,
-        mixture.centres.len()
+        mixture.centres.len(),
+        100.0 * scores.high_quality_fraction
     );
-    plot::scatter(&out.join("samples.png"), samples, mixture, &caption)
+    let kl_short = scores
+        .reverse_kl
+        .map_or_else(|| "undefined".to_string(), |kl| format!("{kl:.3}"));
+    let subtitle = format!("{title}, seed {}, reverse KL {kl_short}", settings.seed);
+    plot::scatter(
+        &out.join("samples.png"),
+        samples,
+        mixture,
+        &headline,
+        &subtitle,
+    )
 }
 
 /// Writes metrics.json, losses.png and digits.png into `out`.
