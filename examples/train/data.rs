@@ -230,3 +230,54 @@ pub fn load_digits() -> Result<Vec<f32>, Box<dyn Error>> {
     }
     Ok(values)
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    #[test]
+    fn digits_load_scaled() {
+        let values = load_digits().unwrap_or_else(|error| panic!("{error}"));
+
+        assert_eq!(values.len(), 1_797 * DIGIT_PIXELS);
+        assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)));
+        assert!(values.contains(&-1.0));
+        assert!(values.contains(&1.0));
+    }
+
+    #[test]
+    fn ring_samples_stay_near_modes() {
+        let mixture = Dataset::Ring.mixture().unwrap_or_else(|| unreachable!());
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut sampler = Sampler::Fresh(mixture.clone());
+
+        let batch = sampler.next_batch(&mut rng, 1_000);
+
+        assert_eq!(batch.len(), 2_000);
+        for pair in batch.chunks_exact(2) {
+            let radius = f64::from(pair[0]).hypot(f64::from(pair[1]));
+            // Six standard deviations: a miss has probability far below 1e-6 per sample.
+            assert!((radius - 1.0).abs() < 6.0 * mixture.std, "radius {radius}");
+        }
+    }
+
+    #[test]
+    fn pool_serves_each_sample_once_per_pass() {
+        let values = (0..10).map(|v| v as f32).collect::<Vec<_>>();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut sampler = Sampler::Fixed(Pool::new(values, 2));
+
+        let mut first_pass = sampler.next_batch(&mut rng, 5);
+        let second_pass = sampler.next_batch(&mut rng, 5);
+
+        assert_eq!(sampler.dim(), 2);
+        first_pass.sort_by(f32::total_cmp);
+        assert_eq!(first_pass, (0..10).map(|v| v as f32).collect::<Vec<_>>());
+        assert_eq!(second_pass.len(), 10);
+        for pair in second_pass.chunks_exact(2) {
+            assert_eq!(pair[1], pair[0] + 1.0, "rows stay whole: {pair:?}");
+        }
+    }
+}

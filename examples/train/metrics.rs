@@ -67,3 +67,87 @@ pub fn mode_metrics(samples: &[f32], mixture: &Mixture) -> ModeMetrics {
         counts,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Dataset;
+
+    fn ring() -> Mixture {
+        Dataset::Ring.mixture().unwrap_or_else(|| unreachable!())
+    }
+
+    /// Returns the sample at `centre` shifted by (dx, dy).
+    fn near(centre: [f64; 2], dx: f64, dy: f64) -> [f32; 2] {
+        [(centre[0] + dx) as f32, (centre[1] + dy) as f32]
+    }
+
+    #[test]
+    fn metrics_count_modes_and_quality() {
+        let mixture = ring();
+        let c = &mixture.centres;
+        // Three samples at mode 0, one at mode 2 just inside 3 std, one at mode 5 just outside,
+        // and one far from every mode.
+        let samples = [
+            near(c[0], 0.0, 0.0),
+            near(c[0], 0.01, 0.0),
+            near(c[0], 0.0, -0.02),
+            near(c[2], 0.029, 0.0),
+            near(c[5], 0.0, 0.031),
+            [0.0, 0.0],
+        ]
+        .concat();
+
+        let scores = mode_metrics(&samples, &mixture);
+
+        let expected_kl = 0.75 * (0.75f64 * 8.0).ln() + 0.25 * (0.25f64 * 8.0).ln();
+        assert_eq!(scores.counts, vec![3, 0, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(scores.modes_captured, 2);
+        assert!((scores.high_quality_fraction - 4.0 / 6.0).abs() < 1e-12);
+        let kl = scores.reverse_kl.unwrap_or(f64::NAN);
+        assert!(
+            (kl - expected_kl).abs() < 1e-12,
+            "kl {kl}, expected {expected_kl}"
+        );
+    }
+
+    #[test]
+    fn metrics_uniform_histogram_has_zero_kl() {
+        let mixture = ring();
+        let samples = mixture
+            .centres
+            .iter()
+            .flat_map(|&c| near(c, 0.0, 0.0))
+            .collect::<Vec<_>>();
+
+        let scores = mode_metrics(&samples, &mixture);
+
+        assert_eq!(scores.modes_captured, 8);
+        assert_eq!(scores.high_quality_fraction, 1.0);
+        let kl = scores.reverse_kl.unwrap_or(f64::NAN);
+        assert!(kl.abs() < 1e-12, "kl {kl}");
+    }
+
+    #[test]
+    fn metrics_one_mode_gives_ln_k() {
+        let mixture = Dataset::Grid.mixture().unwrap_or_else(|| unreachable!());
+        let samples = near(mixture.centres[7], 0.1, -0.1).repeat(5);
+
+        let scores = mode_metrics(&samples, &mixture);
+
+        assert_eq!(scores.modes_captured, 1);
+        let kl = scores.reverse_kl.unwrap_or(f64::NAN);
+        assert!((kl - 25f64.ln()).abs() < 1e-12, "kl {kl}");
+    }
+
+    #[test]
+    fn metrics_without_high_quality_samples() {
+        let samples = [0.0f32, 0.0, f32::NAN, 1.0];
+
+        let scores = mode_metrics(&samples, &ring());
+
+        assert_eq!(scores.modes_captured, 0);
+        assert_eq!(scores.high_quality_fraction, 0.0);
+        assert_eq!(scores.reverse_kl, None);
+    }
+}

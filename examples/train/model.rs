@@ -211,3 +211,78 @@ impl Discriminator {
         vars
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::protocol::Protocol;
+
+    #[test]
+    fn pacgan_networks_shapes_and_gradients() -> Result<()> {
+        let device = Device::Cpu;
+        let setup = Protocol::Pacgan.setup();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let generator = Generator::new(&mut rng, &setup, 2, false, &device)?;
+        let discriminator = Discriminator::new(&mut rng, &setup, 2, &device)?;
+        let noise = Tensor::from_vec(vec![0.5f32, -1.0, 0.25, 2.0, -0.75, 0.0], (3, 2), &device)?;
+
+        let samples = generator.forward(&noise)?;
+        let logits = discriminator.forward(&samples, Params::Frozen)?;
+        let grads = logits.sum_all()?.backward()?;
+
+        assert_eq!(samples.dims(), &[3, 2]);
+        assert_eq!(logits.dims(), &[3, 1]);
+        // 4 dense layers with batch norm, then the output layer: 2 parameters each.
+        assert_eq!(generator.vars().len(), 4 * 4 + 2);
+        assert_eq!(discriminator.vars().len(), 4 * 2);
+        for var in generator.vars() {
+            assert!(
+                grads.get(&var).is_some(),
+                "generator parameter without gradient"
+            );
+        }
+        for var in discriminator.vars() {
+            assert!(grads.get(&var).is_none(), "frozen parameter with gradient");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn maxout_takes_max_of_adjacent_pieces() -> Result<()> {
+        let device = Device::Cpu;
+        let mut setup = Protocol::Pacgan.setup();
+        setup.discriminator_hidden = vec![2];
+        setup.discriminator_activation = Activation::Maxout { pieces: 3 };
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let discriminator = Discriminator::new(&mut rng, &setup, 1, &device)?;
+        let layer = &discriminator.hidden[0];
+        // Weights (6, 1) and zero bias: unit 0 has pieces 1, −2, 3 and unit 1 has −1, 5, 0.
+        layer.weight.set(&Tensor::from_vec(
+            vec![1.0f32, -2.0, 3.0, -1.0, 5.0, 0.0],
+            (6, 1),
+            &device,
+        )?)?;
+        layer
+            .bias
+            .set(&Tensor::zeros(6, candle_core::DType::F32, &device)?)?;
+        let output = &discriminator.output;
+        output
+            .weight
+            .set(&Tensor::from_vec(vec![1.0f32, 10.0], (1, 2), &device)?)?;
+        output
+            .bias
+            .set(&Tensor::zeros(1, candle_core::DType::F32, &device)?)?;
+
+        let x = Tensor::from_vec(vec![2.0f32, -1.0], (2, 1), &device)?;
+        let logits = discriminator
+            .forward(&x, Params::Trainable)?
+            .to_vec2::<f32>()?;
+
+        // x = 2: unit maxima max(2, −4, 6) = 6 and max(−2, 10, 0) = 10, logit 6 + 100.
+        // x = −1: maxima max(−1, 2, −3) = 2 and max(1, −5, 0) = 1, logit 2 + 10.
+        assert_eq!(logits, vec![vec![106.0], vec![12.0]]);
+        Ok(())
+    }
+}

@@ -5,7 +5,7 @@ use clap::ValueEnum;
 /// A named training setup (architecture, optimiser, batch, schedule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Protocol {
-    /// A small setup that captures the ring in about a minute on one core.
+    /// A small setup that captures most ring modes in under a minute on one core.
     Quick,
     /// The setup of the VEEGAN and GDPP 2-D tables.
     Veegan,
