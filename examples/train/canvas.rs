@@ -118,7 +118,7 @@ impl Canvas {
         }
     }
 
-    /// The width in pixels of `text` drawn at `scale`.
+    /// Returns the width in pixels of `text` drawn at `scale`.
     pub fn text_width(text: &str, scale: i64) -> i64 {
         text.chars().count() as i64 * 8 * scale
     }

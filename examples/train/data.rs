@@ -131,7 +131,7 @@ impl Pool {
     }
 }
 
-/// Where training batches come from.
+/// The source of training batches.
 #[derive(Debug, Clone)]
 pub enum Sampler {
     /// Fresh samples from the mixture for every batch.
@@ -189,7 +189,7 @@ pub fn digits_path() -> PathBuf {
 /// Reads the digits file and scales every pixel from 0..16 to [−1, 1].
 ///
 /// # Errors
-/// When the file is missing or unreadable, or a line does not hold 64 pixel values in 0..16
+/// When the file is missing or unreadable, or a line does not contain 64 pixel values in 0..16
 /// followed by a label.
 pub fn load_digits() -> Result<Vec<f32>, Box<dyn Error>> {
     let path = digits_path();
@@ -226,7 +226,7 @@ pub fn load_digits() -> Result<Vec<f32>, Box<dyn Error>> {
         }
     }
     if values.is_empty() {
-        return Err(format!("the digits file {} holds no images", path.display()).into());
+        return Err(format!("the digits file {} contains no images", path.display()).into());
     }
     Ok(values)
 }

@@ -13,7 +13,7 @@ pub struct ModeMetrics {
     /// Fraction of all samples within the threshold of their nearest centre.
     pub high_quality_fraction: f64,
     /// KL(p ‖ u) from the mode histogram p of the high-quality samples to the uniform u, in
-    /// nats; `None` when no sample is high quality, since p is then undefined.
+    /// nats. It is `None` when no sample is high quality, because p is then undefined.
     pub reverse_kl: Option<f64>,
     /// The high-quality samples assigned to each mode.
     pub counts: Vec<usize>,

@@ -13,7 +13,7 @@ pub enum Protocol {
     Pacgan,
 }
 
-/// How the discriminator's hidden layers compute their activation.
+/// The activation of the discriminator's hidden layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
     /// A linear layer followed by ReLU.
@@ -25,7 +25,7 @@ pub enum Activation {
     },
 }
 
-/// Where the training samples come from.
+/// The source of the training samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataSchedule {
     /// Fresh samples from the mixture for every batch.
