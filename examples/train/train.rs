@@ -77,7 +77,7 @@ fn adam(vars: Vec<candle_core::Var>, setup: &Setup) -> candle_core::Result<AdamW
 /// Creates a progress bar on stderr that shows the live losses in its message.
 fn progress_bar(iterations: usize) -> Result<ProgressBar, Box<dyn Error>> {
     let bar = ProgressBar::new(iterations as u64);
-    let template = "{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}";
+    let template = "[{bar:24}] {pos}/{len} eta {eta} {msg}";
     bar.set_style(ProgressStyle::with_template(template)?.progress_chars("=> "));
     Ok(bar)
 }
