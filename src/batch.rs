@@ -73,18 +73,21 @@ impl<'a> Batch<'a> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Names {
     pub logits: &'static str,
+    pub probabilities: &'static str,
     pub weights: &'static str,
     pub mask: &'static str,
 }
 
 pub(crate) const REAL: Names = Names {
     logits: "real logits",
+    probabilities: "real probabilities",
     weights: "real weights",
     mask: "real mask",
 };
 
 pub(crate) const FAKE: Names = Names {
     logits: "fake logits",
+    probabilities: "fake probabilities",
     weights: "fake weights",
     mask: "fake mask",
 };
@@ -204,10 +207,18 @@ fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
     }
 }
 
-/// Rejects probabilities outside [0, 1]; NaN passes through so that it propagates.
-pub(crate) fn check_probabilities(name: &'static str, probabilities: &Tensor) -> Result<()> {
+/// Rejects probabilities outside [0, 1], except where the mask excludes them. NaN passes through
+/// so that it propagates.
+pub(crate) fn check_probabilities(
+    name: &'static str,
+    probabilities: &Tensor,
+    mask: Option<&Tensor>,
+) -> Result<()> {
     let flat = probabilities.to_dtype(DType::F64)?.flatten_all()?;
-    let outside = flat.lt(0.0)?.add(&flat.gt(1.0)?)?;
+    let mut outside = flat.lt(0.0)?.add(&flat.gt(1.0)?)?;
+    if let Some(mask) = mask {
+        outside = outside.mul(&mask.flatten_all()?.ne(0.0)?)?;
+    }
     let count = outside
         .to_dtype(DType::F64)?
         .sum_all()?
@@ -217,7 +228,8 @@ pub(crate) fn check_probabilities(name: &'static str, probabilities: &Tensor) ->
     }
 
     let values = flat.to_vec1::<f64>()?;
-    match values.iter().position(|p| *p < 0.0 || *p > 1.0) {
+    let flags = outside.to_vec1::<u8>()?;
+    match flags.iter().position(|flag| *flag != 0) {
         Some(index) => Err(Error::InvalidProbability {
             name,
             index,

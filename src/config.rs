@@ -42,7 +42,9 @@ use crate::summary::{Summary, Terms};
 /// [`Display`](fmt::Display) writes the canonical name, which parses back to the same variant
 /// (and, for default options, to an equal value). With the `serde` feature the enum is tagged by
 /// the canonical name in a `loss` field, next to the options:
-/// `{"loss": "hinge", "real_margin": 2.0}`; missing options take their defaults.
+/// `{"loss": "hinge", "real_margin": 2.0}`. Missing options take their defaults and unknown
+/// options are an error. The name `saturating` is a shorthand of the parser only: in a
+/// configuration the saturating BCE loss is `{"loss": "bce", "generator": "saturating"}`.
 ///
 /// # Example
 /// ```

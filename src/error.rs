@@ -19,7 +19,7 @@ pub enum Error {
     },
 
     /// A tensor has a dtype that the losses do not support.
-    #[error("{name} have dtype {dtype:?}, expected one of f16, bf16, f32 or f64: convert with `to_dtype`")]
+    #[error("unsupported dtype {dtype:?} for the {name}: expected f16, bf16, f32 or f64, so convert with `to_dtype`")]
     UnsupportedDtype {
         /// Which input had the dtype.
         name: &'static str,
@@ -28,7 +28,7 @@ pub enum Error {
     },
 
     /// Two tensors that must share a dtype do not.
-    #[error("{name} have dtype {found:?} but the {reference} have dtype {expected:?}: convert one with `to_dtype`")]
+    #[error("dtype {found:?} of the {name} differs from dtype {expected:?} of the {reference}: convert one with `to_dtype`")]
     DtypeMismatch {
         /// Which input had the unexpected dtype.
         name: &'static str,
@@ -41,7 +41,7 @@ pub enum Error {
     },
 
     /// Two tensors that must live on one device do not.
-    #[error("{name} are on {found:?} but the {reference} are on {expected:?}: move one with `to_device`")]
+    #[error("device {found:?} of the {name} differs from device {expected:?} of the {reference}: move one with `to_device`")]
     DeviceMismatch {
         /// Which input was on the unexpected device.
         name: &'static str,
@@ -54,7 +54,7 @@ pub enum Error {
     },
 
     /// Weights or a mask do not have exactly the shape of their logits.
-    #[error("{name} have shape {found:?} but their logits have shape {expected:?}: weights and masks must match the logits exactly and are never broadcast")]
+    #[error("shape {found:?} of the {name} differs from the logits' shape {expected:?}: weights and masks must match the logits exactly and are never broadcast")]
     ShapeMismatch {
         /// Which input had the wrong shape.
         name: &'static str,
@@ -76,9 +76,7 @@ pub enum Error {
     },
 
     /// A per-sample weight is negative, infinite or NaN.
-    #[error(
-        "{name} contain {value} at flat index {index}: weights must be finite and non-negative"
-    )]
+    #[error("invalid value {value} at flat index {index} of the {name}: weights must be finite and non-negative")]
     InvalidWeight {
         /// Which weights held the value.
         name: &'static str,
@@ -89,7 +87,7 @@ pub enum Error {
     },
 
     /// A probability input lies outside [0, 1].
-    #[error("{name} contain {value} at flat index {index}, outside [0, 1]: pass logits with `Input::Logits` or clamp the probabilities")]
+    #[error("value {value} at flat index {index} of the {name} is outside [0, 1]: pass logits with `Input::Logits`, clamp the probabilities or mask the element out")]
     InvalidProbability {
         /// Which input held the value.
         name: &'static str,
@@ -126,6 +124,15 @@ pub enum Error {
         loss: &'static str,
     },
 
+    /// A loss closure returned a tensor that is not rank 0.
+    #[error("the closure of {loss} returned shape {shape:?}, but a loss must be a rank-0 tensor: reduce it with `mean_all` or `sum_all`")]
+    NotScalar {
+        /// The loss whose closure returned the value.
+        loss: &'static str,
+        /// The shape returned.
+        shape: Shape,
+    },
+
     /// An operation that the loss does not provide.
     #[error("{loss} does not support {operation}")]
     Unsupported {
@@ -140,7 +147,7 @@ pub enum Error {
     DoubleBackwardDisabled,
 
     /// Two sample batches that a penalty pairs or perturbs differ in shape.
-    #[error("{name} have shape {found:?} but the {reference} have shape {expected:?}: pass tensors of one shape")]
+    #[error("shape {found:?} of the {name} differs from shape {expected:?} of the {reference}: pass tensors of one shape")]
     SampleShapeMismatch {
         /// Name of the input with the unexpected shape.
         name: &'static str,
@@ -162,7 +169,7 @@ pub enum Error {
     },
 
     /// A caller-supplied uniform noise value lies outside [0, 1].
-    #[error("{name} contain {value} at flat index {index}, outside [0, 1]: pass uniform noise in [0, 1]")]
+    #[error("value {value} at flat index {index} of the {name} is outside [0, 1]: pass uniform noise in [0, 1]")]
     InvalidNoise {
         /// Name of the input that contains the value.
         name: &'static str,

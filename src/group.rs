@@ -21,7 +21,11 @@ impl Group<'_> {
     /// Checks the values that depend on the term (probabilities must lie in [0, 1]).
     pub(crate) fn check_values(&self) -> Result<()> {
         if self.term.takes_probabilities() {
-            check_probabilities(self.names.logits, self.batch.logits())?;
+            check_probabilities(
+                self.names.probabilities,
+                self.batch.logits(),
+                self.batch.mask(),
+            )?;
         }
         Ok(())
     }

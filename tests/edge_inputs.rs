@@ -471,3 +471,51 @@ fn wgan_gp_zero_gradient_finite() -> TestResult {
     assert!(g.iter().all(|v| *v == 0.0), "weight gradient {g:?}");
     Ok(())
 }
+
+#[test]
+fn masked_probability_outside_range_accepted() -> TestResult {
+    let loss = BceConfig::default()
+        .with_input(Input::Probabilities)
+        .build()?;
+    let real = tensor(&[0.9, -1.0], DType::F32)?;
+    let mask = Tensor::new(&[1u8, 0], &Device::Cpu)?;
+    let fake = tensor(&[0.2], DType::F32)?;
+    let value =
+        loss.discriminator_loss_with(&Batch::new(&real).with_mask(&mask), &Batch::new(&fake))?;
+    let expected = -(0.9f64.ln()) - (0.8f64.ln());
+    assert!(
+        close(scalar(&value)?, expected, 1e-6),
+        "{}",
+        scalar(&value)?
+    );
+    Ok(())
+}
+
+#[test]
+fn fn_loss_rejects_non_scalar_value() -> TestResult {
+    let loss = FnLoss::new(|real, _fake| Ok(real.clone()), |fake| Ok(fake.mean_all()?));
+    let real = tensor(&[1.0, 2.0], DType::F32)?;
+    let fake = tensor(&[0.5, 0.5], DType::F32)?;
+    let error = loss.discriminator_loss(&real, &fake).unwrap_err();
+    assert!(matches!(error, Error::NotScalar { .. }), "{error}");
+    assert!(error.to_string().contains("[2]"), "{error}");
+    Ok(())
+}
+
+#[test]
+fn sum_loss_zero_weight_skips_infinite_part() -> TestResult {
+    let sum = SumLoss::new(1.0, HingeLoss::new())?.with(0.0, BceLoss::new())?;
+    let real = tensor(&[f64::NEG_INFINITY], DType::F32)?;
+    let fake = tensor(&[-2.0], DType::F32)?;
+    let value = scalar(&sum.discriminator_loss(&real, &fake)?)?;
+    // The hinge part alone: relu(1 + inf) is +inf on the real side, so the sum is +inf, not NaN.
+    assert_eq!(value, f64::INFINITY);
+
+    let finite_real = tensor(&[0.5], DType::F32)?;
+    let all_zero = SumLoss::new(0.0, BceLoss::new())?;
+    assert_eq!(
+        scalar(&all_zero.discriminator_loss(&finite_real, &fake)?)?,
+        0.0
+    );
+    Ok(())
+}

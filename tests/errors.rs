@@ -261,7 +261,10 @@ fn probabilities_outside_unit_interval(device: &Device) -> TestResult {
         p[index] = value;
         let bad = tensor(&p, &[3], DType::F32, device)?;
         let found = f64::from(value as f32);
-        for (real, fake, side) in [(&bad, &valid, "real logits"), (&valid, &bad, "fake logits")] {
+        for (real, fake, side) in [
+            (&bad, &valid, "real probabilities"),
+            (&valid, &bad, "fake probabilities"),
+        ] {
             for result in all_discriminator_calls(&loss, &Batch::new(real), &Batch::new(fake)) {
                 let error = result.expect_err(side);
                 assert!(

@@ -13,7 +13,7 @@ use crate::term::Term;
 /// Options of [`BceLoss`] and [`WeightedBceLoss`], checked by [`build`](Self::build).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct BceConfig {
     /// How element terms are reduced. Default: mean.
     pub reduction: Reduction,

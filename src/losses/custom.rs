@@ -91,6 +91,18 @@ impl fmt::Debug for FnLoss {
     }
 }
 
+/// Rejects a closure's value unless it is a rank-0 tensor.
+fn check_rank_zero(value: Tensor) -> Result<Tensor> {
+    if value.rank() == 0 {
+        Ok(value)
+    } else {
+        Err(Error::NotScalar {
+            loss: "FnLoss",
+            shape: value.shape().clone(),
+        })
+    }
+}
+
 /// Rejects a batch with weights or a mask, which the closures would not see.
 fn check_plain(batch: &Batch<'_>) -> Result<()> {
     if batch.weights().is_some() || batch.mask().is_some() {
@@ -108,7 +120,7 @@ impl DiscriminatorLoss for FnLoss {
         check_pair(real, fake)?;
         check_plain(real)?;
         check_plain(fake)?;
-        (self.discriminator)(real.logits(), fake.logits())
+        check_rank_zero((self.discriminator)(real.logits(), fake.logits())?)
     }
 
     fn discriminator_terms(&self, _real: &Batch<'_>, _fake: &Batch<'_>) -> Result<Terms> {
@@ -142,14 +154,14 @@ impl GeneratorLoss for FnLoss {
             Generator::Fake(generator) => {
                 check_batch(fake, FAKE)?;
                 check_plain(fake)?;
-                generator(fake.logits())
+                check_rank_zero(generator(fake.logits())?)
             }
             Generator::RealAndFake(generator) => {
                 let real = real.ok_or(Error::MissingRealLogits { loss: "FnLoss" })?;
                 check_pair(real, fake)?;
                 check_plain(real)?;
                 check_plain(fake)?;
-                generator(real.logits(), fake.logits())
+                check_rank_zero(generator(real.logits(), fake.logits())?)
             }
         }
     }

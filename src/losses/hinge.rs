@@ -13,7 +13,7 @@ use crate::term::Term;
 /// Options of [`HingeLoss`], checked by [`build`](Self::build).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct HingeConfig {
     /// How element terms are reduced. Default: mean.
     pub reduction: Reduction,

@@ -16,7 +16,7 @@ use crate::term::Term;
 /// the generator wants the discriminator to output on its samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct LeastSquaresConfig {
     /// Reduction of the element terms. Default: mean.
     pub reduction: Reduction,

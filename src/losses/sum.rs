@@ -90,14 +90,25 @@ impl SumLoss {
         std::iter::once(&self.first).chain(&self.rest)
     }
 
-    /// Adds the weighted values of every part.
+    /// Adds the weighted values of every part. A part of weight 0 is skipped rather than
+    /// multiplied, so that an infinite value of it cannot make the sum 0·∞ = NaN.
     fn weighted_sum(&self, value: impl Fn(&dyn GanLoss) -> Result<Tensor>) -> Result<Tensor> {
-        let (weight, loss) = &self.first;
-        let mut total = value(loss.as_ref())?.affine(*weight, 0.0)?;
-        for (weight, loss) in &self.rest {
-            total = total.add(&value(loss.as_ref())?.affine(*weight, 0.0)?)?;
+        let mut total: Option<Tensor> = None;
+        for (weight, loss) in self.parts() {
+            if *weight == 0.0 {
+                continue;
+            }
+            let part = value(loss.as_ref())?.affine(*weight, 0.0)?;
+            total = Some(match total {
+                Some(total) => total.add(&part)?,
+                None => part,
+            });
         }
-        Ok(total)
+
+        match total {
+            Some(total) => Ok(total),
+            None => Ok(value(self.first.1.as_ref())?.zeros_like()?),
+        }
     }
 }
 
@@ -115,20 +126,9 @@ impl DiscriminatorLoss for SumLoss {
     }
 
     fn discriminator_terms(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Terms> {
-        let parts = self
-            .parts()
-            .map(|(weight, loss)| Ok((*weight, loss.discriminator_terms(real, fake)?)))
-            .collect::<Result<Vec<_>>>()?;
-        let sum = |pick: fn(&Terms) -> &Tensor| -> Result<Tensor> {
-            let mut total = pick(&parts[0].1).affine(parts[0].0, 0.0)?;
-            for (weight, terms) in &parts[1..] {
-                total = total.add(&pick(terms).affine(*weight, 0.0)?)?;
-            }
-            Ok(total)
-        };
         Ok(Terms {
-            real: sum(|terms| &terms.real)?,
-            fake: sum(|terms| &terms.fake)?,
+            real: self.weighted_sum(|loss| Ok(loss.discriminator_terms(real, fake)?.real))?,
+            fake: self.weighted_sum(|loss| Ok(loss.discriminator_terms(real, fake)?.fake))?,
         })
     }
 

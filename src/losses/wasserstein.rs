@@ -13,7 +13,7 @@ use crate::term::Term;
 /// Options of [`WassersteinLoss`], checked by [`build`](Self::build).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct WassersteinConfig {
     /// Reduction of the element terms. Default: mean.
     pub reduction: Reduction,

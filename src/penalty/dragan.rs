@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// Options of [`DraganPenalty`], checked by [`build`](Self::build).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct DraganConfig {
     /// Weight λ. Default 10.
     pub lambda: f64,
@@ -20,7 +20,7 @@ pub struct DraganConfig {
     pub target: f64,
     /// Two-sided (default) or one-sided.
     pub side: Side,
-    /// ε in √(‖g‖² + ε). Default 1e-12.
+    /// ε in √(‖g‖² + ε), which keeps the gradient finite at g = 0. Default 1e-12; must be positive.
     pub epsilon: f64,
     /// Factor c of the perturbation δ = c·std(x)·u. Default 0.5.
     pub perturbation_scale: f64,

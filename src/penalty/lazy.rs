@@ -26,8 +26,27 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "LazyRegularizationFields"))]
 pub struct LazyRegularization {
     interval: u64,
+}
+
+/// The serialised fields of [`LazyRegularization`], checked by [`LazyRegularization::new`] on
+/// deserialisation so that an interval of 0 is rejected there too.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LazyRegularizationFields {
+    interval: u64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<LazyRegularizationFields> for LazyRegularization {
+    type Error = Error;
+
+    fn try_from(fields: LazyRegularizationFields) -> Result<Self> {
+        Self::new(fields.interval)
+    }
 }
 
 impl LazyRegularization {

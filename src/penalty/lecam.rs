@@ -23,7 +23,7 @@ pub enum LeCamForm {
 /// Options of [`LeCamRegularizer`], checked by [`build`](Self::build).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct LeCamConfig {
     /// Weight λ on R. Default 1. Tseng et al. tune λ per dataset and architecture, so no single
     /// default suits every model.

@@ -27,7 +27,7 @@ pub(crate) struct TargetNorm {
 }
 
 impl TargetNorm {
-    /// Checks λ ≥ 0, t ≥ 0 and ε ≥ 0, all finite.
+    /// Checks λ ≥ 0, t ≥ 0 and ε > 0, all finite.
     pub(crate) fn check(&self) -> Result<()> {
         check_non_negative(
             "lambda",
@@ -39,11 +39,16 @@ impl TargetNorm {
             self.target,
             "a finite, non-negative norm such as 1.0",
         )?;
-        check_non_negative(
-            "epsilon",
-            self.epsilon,
-            "a finite, non-negative offset such as 1e-12",
-        )
+        // ε = 0 would make the gradient of √s at s = 0 a NaN for a sample with a zero input
+        // gradient (a dead-ReLU critic), so it must be positive.
+        if !(self.epsilon.is_finite() && self.epsilon > 0.0) {
+            return Err(Error::InvalidOption {
+                option: "epsilon",
+                value: self.epsilon,
+                expected: "a finite, positive offset such as 1e-12",
+            });
+        }
+        Ok(())
     }
 
     /// Maps squared norms `[B]` to the rank-0 penalty.

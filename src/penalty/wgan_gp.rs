@@ -14,7 +14,7 @@ use crate::error::Result;
 /// Options of [`WganGpPenalty`], checked by [`build`](Self::build).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct WganGpConfig {
     /// Weight λ. Default 10, the value of Gulrajani et al.
     pub lambda: f64,
@@ -22,8 +22,8 @@ pub struct WganGpConfig {
     pub target: f64,
     /// Two-sided (default) or one-sided.
     pub side: Side,
-    /// ε in √(‖g‖² + ε), which keeps the gradient finite at g = 0. Default 1e-12; 0 gives NaN
-    /// gradients for a sample whose input gradient is exactly zero.
+    /// ε in √(‖g‖² + ε), which keeps the gradient finite at g = 0. Default 1e-12; must be
+    /// positive, because 0 gives NaN gradients for a sample whose input gradient is exactly zero.
     pub epsilon: f64,
     /// Exact double backward (default) or a finite difference.
     pub mode: PenaltyMode,

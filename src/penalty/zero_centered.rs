@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 /// Options of [`ZeroCenteredPenalty`], checked by [`build`](Self::build).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct ZeroCenteredConfig {
     /// Weight γ in (γ/2)·meanᵢ‖∇ₓD(xᵢ)‖². Default 10, the value StyleGAN uses on FFHQ;
     /// the right γ depends on the data and the resolution.

@@ -16,7 +16,7 @@ use crate::term::Term;
 /// fake group weights.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct RsganConfig {
     /// Reduction of the pair terms. Default: mean.
     pub reduction: Reduction,
