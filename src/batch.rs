@@ -208,7 +208,10 @@ fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
 pub(crate) fn check_probabilities(name: &'static str, probabilities: &Tensor) -> Result<()> {
     let flat = probabilities.to_dtype(DType::F64)?.flatten_all()?;
     let outside = flat.lt(0.0)?.add(&flat.gt(1.0)?)?;
-    let count = outside.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
+    let count = outside
+        .to_dtype(DType::F64)?
+        .sum_all()?
+        .to_scalar::<f64>()?;
     if count == 0.0 {
         return Ok(());
     }

@@ -76,7 +76,9 @@ pub enum Error {
     },
 
     /// A per-sample weight is negative, infinite or NaN.
-    #[error("{name} contain {value} at flat index {index}: weights must be finite and non-negative")]
+    #[error(
+        "{name} contain {value} at flat index {index}: weights must be finite and non-negative"
+    )]
     InvalidWeight {
         /// Which weights held the value.
         name: &'static str,

@@ -2,7 +2,7 @@
 
 use candle_core::{DType, Tensor};
 
-use crate::batch::{Batch, compute_dtype};
+use crate::batch::{compute_dtype, Batch};
 use crate::error::Result;
 use crate::group::included;
 

@@ -224,9 +224,11 @@ impl LaneSums {
         let mut compensation = 0.0;
         for lane in 0..LANES {
             neumaier_add(&mut sum, &mut compensation, self.sum[lane]);
-            neumaier_add(&mut sum, &mut compensation, self.compensation[lane]);
+            if self.sum[lane].is_finite() {
+                neumaier_add(&mut sum, &mut compensation, self.compensation[lane]);
+            }
         }
-        sum + compensation
+        finish(sum, compensation)
     }
 }
 
@@ -250,7 +252,17 @@ pub(crate) fn compensated_sum(values: &[f64]) -> f64 {
     for &value in values {
         neumaier_add(&mut sum, &mut compensation, value);
     }
-    sum + compensation
+    finish(sum, compensation)
+}
+
+/// A compensated sum's value. An infinite or NaN sum makes the compensation NaN (∞ − ∞), so
+/// the sum alone is returned then, with IEEE semantics.
+fn finish(sum: f64, compensation: f64) -> f64 {
+    if sum.is_finite() {
+        sum + compensation
+    } else {
+        sum
+    }
 }
 
 #[cfg(test)]
@@ -361,6 +373,15 @@ mod tests {
     fn compensated_sum_keeps_small_terms() {
         let values = [1e16, 1.0, -1e16, 1.0];
         assert_eq!(compensated_sum(&values), 2.0);
+    }
+
+    #[test]
+    fn compensated_sum_keeps_infinities() {
+        assert_eq!(compensated_sum(&[1.0, f64::INFINITY, 2.0]), f64::INFINITY);
+        assert!(compensated_sum(&[f64::INFINITY, f64::NEG_INFINITY]).is_nan());
+        let mut sums = LaneSums::default();
+        f64::accumulate(&mut sums, &[1.0, f64::INFINITY, 3.0]);
+        assert_eq!(sums.total(), f64::INFINITY);
     }
 
     #[test]

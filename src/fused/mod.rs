@@ -14,6 +14,8 @@ mod op;
 mod reduce;
 mod simd;
 mod terms;
+#[cfg(test)]
+mod tests;
 
 use candle_core::{CpuStorage, DType, Storage, Tensor};
 
