@@ -1,5 +1,7 @@
 //! Storage element types (f32, f64, f16, bf16) and how a kernel reads and writes them in blocks.
 
+use std::mem::MaybeUninit;
+
 use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
@@ -18,13 +20,9 @@ pub(crate) trait Element: Copy + Send + Sync + 'static {
     /// converted copy in `buffer`.
     fn view<'a>(source: &'a [Self], buffer: &'a mut [Self::Compute; BLOCK]) -> &'a [Self::Compute];
 
-    /// Runs `fill` on a compute-type view of `target` (at most [`BLOCK`] long) and stores the
-    /// result in `target`.
-    fn write_with(
-        target: &mut [Self],
-        buffer: &mut [Self::Compute; BLOCK],
-        fill: impl FnOnce(&mut [Self::Compute]),
-    );
+    /// Converts the compute-type values `source` and writes them to every slot of `target`,
+    /// which has the same length.
+    fn store(source: &[Self::Compute], target: &mut [MaybeUninit<Self>]);
 }
 
 impl Element for f32 {
@@ -36,8 +34,10 @@ impl Element for f32 {
     }
 
     #[inline(always)]
-    fn write_with(target: &mut [f32], _buffer: &mut [f32; BLOCK], fill: impl FnOnce(&mut [f32])) {
-        fill(target)
+    fn store(source: &[f32], target: &mut [MaybeUninit<f32>]) {
+        for (slot, &value) in target.iter_mut().zip(source) {
+            slot.write(value);
+        }
     }
 }
 
@@ -50,8 +50,10 @@ impl Element for f64 {
     }
 
     #[inline(always)]
-    fn write_with(target: &mut [f64], _buffer: &mut [f64; BLOCK], fill: impl FnOnce(&mut [f64])) {
-        fill(target)
+    fn store(source: &[f64], target: &mut [MaybeUninit<f64>]) {
+        for (slot, &value) in target.iter_mut().zip(source) {
+            slot.write(value);
+        }
     }
 }
 
@@ -68,11 +70,9 @@ impl Element for bf16 {
     }
 
     #[inline(always)]
-    fn write_with(target: &mut [bf16], buffer: &mut [f32; BLOCK], fill: impl FnOnce(&mut [f32])) {
-        let wide = &mut buffer[..target.len()];
-        fill(wide);
-        for (narrow, value) in target.iter_mut().zip(wide.iter()) {
-            *narrow = f32_to_bf16(*value);
+    fn store(source: &[f32], target: &mut [MaybeUninit<bf16>]) {
+        for (slot, &value) in target.iter_mut().zip(source) {
+            slot.write(f32_to_bf16(value));
         }
     }
 }
@@ -88,10 +88,10 @@ impl Element for f16 {
     }
 
     #[inline(always)]
-    fn write_with(target: &mut [f16], buffer: &mut [f32; BLOCK], fill: impl FnOnce(&mut [f32])) {
-        let wide = &mut buffer[..target.len()];
-        fill(wide);
-        target.convert_from_f32_slice(wide);
+    fn store(source: &[f32], target: &mut [MaybeUninit<f16>]) {
+        for (slot, &value) in target.iter_mut().zip(source) {
+            slot.write(f16::from_f32(value));
+        }
     }
 }
 
@@ -145,13 +145,14 @@ mod tests {
         assert_eq!(view.len(), 100);
         assert_eq!(view[7], 1.75);
 
-        let mut target = vec![f16::ZERO; 100];
-        let mut buffer = [0.0f32; BLOCK];
-        f16::write_with(&mut target, &mut buffer, |wide| {
-            for (index, value) in wide.iter_mut().enumerate() {
-                *value = index as f32;
-            }
-        });
+        let wide: Vec<f32> = (0..100).map(|i| i as f32).collect();
+        let mut target = vec![MaybeUninit::uninit(); 100];
+        f16::store(&wide, &mut target);
+        let target: Vec<f16> = target
+            .iter()
+            // SAFETY: `store` wrote all 100 slots.
+            .map(|slot| unsafe { slot.assume_init() })
+            .collect();
         assert_eq!(target[99].to_f32(), 99.0);
     }
 }

@@ -7,9 +7,9 @@
 
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
-use half::{bf16, f16};
 
 use super::element::Element;
+use super::math::Real;
 use super::reduce::{self, Inputs};
 use super::terms::{visit_term, ElementKernel, KernelVisitor};
 use crate::term::Term;
@@ -116,17 +116,16 @@ impl<X: Element> KernelVisitor<X::Compute> for SumVisitor<'_, X> {
     }
 }
 
-struct GradientVisitor<'a, 'b, X: Element> {
+struct GradientVisitor<'a, X: Element> {
     inputs: Inputs<'a, X>,
     coefficient: X::Compute,
-    gradient: &'b mut [X],
 }
 
-impl<X: Element> KernelVisitor<X::Compute> for GradientVisitor<'_, '_, X> {
-    type Output = ();
+impl<X: Element> KernelVisitor<X::Compute> for GradientVisitor<'_, X> {
+    type Output = Vec<X>;
 
-    fn visit<K: ElementKernel<X::Compute>>(self, kernel: K) {
-        reduce::gradient(&kernel, self.coefficient, self.inputs, self.gradient)
+    fn visit<K: ElementKernel<X::Compute>>(self, kernel: K) -> Vec<X> {
+        reduce::gradient(&kernel, self.coefficient, self.inputs)
     }
 }
 
@@ -187,21 +186,16 @@ impl GradientOp {
         logits: &[X],
         layout: &Layout,
         extras: &[Argument<'_>],
-        zero: X,
     ) -> candle_core::Result<Vec<X>>
     where
         X::Compute: FromStorage,
     {
         let logits = contiguous(logits, layout)?;
-        let inputs = inputs(logits, layout, extras)?;
-        let mut gradient = vec![zero; logits.len()];
         let visitor = GradientVisitor {
-            inputs,
-            coefficient: <X::Compute as super::math::Real>::from_f64(self.coefficient),
-            gradient: &mut gradient,
+            inputs: inputs(logits, layout, extras)?,
+            coefficient: X::Compute::from_f64(self.coefficient),
         };
-        visit_term(self.term, visitor);
-        Ok(gradient)
+        Ok(visit_term(self.term, visitor))
     }
 
     fn forward(
@@ -210,12 +204,10 @@ impl GradientOp {
         extras: &[Argument<'_>],
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let storage = match logits {
-            CpuStorage::F32(data) => CpuStorage::F32(self.fill(data, layout, extras, 0.0)?),
-            CpuStorage::F64(data) => CpuStorage::F64(self.fill(data, layout, extras, 0.0)?),
-            CpuStorage::F16(data) => CpuStorage::F16(self.fill(data, layout, extras, f16::ZERO)?),
-            CpuStorage::BF16(data) => {
-                CpuStorage::BF16(self.fill(data, layout, extras, bf16::ZERO)?)
-            }
+            CpuStorage::F32(data) => CpuStorage::F32(self.fill(data, layout, extras)?),
+            CpuStorage::F64(data) => CpuStorage::F64(self.fill(data, layout, extras)?),
+            CpuStorage::F16(data) => CpuStorage::F16(self.fill(data, layout, extras)?),
+            CpuStorage::BF16(data) => CpuStorage::BF16(self.fill(data, layout, extras)?),
             other => {
                 return Err(candle_core::Error::UnsupportedDTypeForOp(
                     other.dtype(),

@@ -5,6 +5,8 @@
 //! in index order, so the result is bit-identical with one thread or many. Rayon runs the
 //! chunks in parallel from [`PARALLEL_MIN`] elements on.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use super::element::{Element, BLOCK};
@@ -86,27 +88,28 @@ pub(crate) fn sum_chunk<X: Element, K: ElementKernel<X::Compute>, const FMA: boo
     sums.total()
 }
 
-/// Writes coefficient·w·∂ℓ/∂x for each element of one chunk into `gradient` (0 where masked).
+/// Writes coefficient·w·∂ℓ/∂x to every slot of `gradient` (0 where masked), which has the
+/// chunk's length.
 #[inline(always)]
 pub(crate) fn gradient_chunk<X: Element, K: ElementKernel<X::Compute>, const FMA: bool>(
     kernel: &K,
     coefficient: X::Compute,
     chunk: Inputs<'_, X>,
-    gradient: &mut [X],
+    gradient: &mut [MaybeUninit<X>],
 ) {
     let mut logits = [X::Compute::ZERO; BLOCK];
-    let mut buffer = [X::Compute::ZERO; BLOCK];
+    let mut values = [X::Compute::ZERO; BLOCK];
     let mut start = 0;
     while start < chunk.len() {
         let end = (start + BLOCK).min(chunk.len());
         let block = chunk.range(start, end);
         let x = X::view(block.logits, &mut logits);
-        X::write_with(&mut gradient[start..end], &mut buffer, |out| {
-            for (slot, &xi) in out.iter_mut().zip(x) {
-                *slot = coefficient * kernel.derivative::<FMA>(xi);
-            }
-            weigh_and_mask(out, block.weights, block.mask);
-        });
+        let values = &mut values[..x.len()];
+        for (value, &xi) in values.iter_mut().zip(x) {
+            *value = coefficient * kernel.derivative::<FMA>(xi);
+        }
+        weigh_and_mask(values, block.weights, block.mask);
+        X::store(values, &mut gradient[start..end]);
         start = end;
     }
 }
@@ -130,27 +133,30 @@ pub(crate) fn sum<X: Element, K: ElementKernel<X::Compute>>(
     compensated_sum(&partials)
 }
 
-/// Writes coefficient·w·∂ℓ/∂x for every element into `gradient`, which has the logits' length.
+/// The gradient coefficient·w·∂ℓ/∂x of every element, in the logits' storage type.
 pub(crate) fn gradient<X: Element, K: ElementKernel<X::Compute>>(
     kernel: &K,
     coefficient: X::Compute,
     inputs: Inputs<'_, X>,
-    gradient: &mut [X],
-) {
-    let chunk_gradient = |(index, out): (usize, &mut [X])| {
+) -> Vec<X> {
+    let count = inputs.len();
+    let mut gradient = Vec::with_capacity(count);
+    let slots = &mut gradient.spare_capacity_mut()[..count];
+    let chunk_gradient = |(index, out): (usize, &mut [MaybeUninit<X>])| {
         let start = index * CHUNK;
         let end = start + out.len();
         simd::gradient_chunk(kernel, coefficient, inputs.range(start, end), out);
     };
-    if inputs.len() >= PARALLEL_MIN {
-        gradient
+    if count >= PARALLEL_MIN {
+        slots
             .par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(chunk_gradient);
     } else {
-        gradient
-            .chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(chunk_gradient);
+        slots.chunks_mut(CHUNK).enumerate().for_each(chunk_gradient);
     }
+    // SAFETY: the chunks above cover `slots`, the first `count` slots of the capacity, and
+    // `gradient_chunk` writes every slot of its chunk, so `count` elements are initialised.
+    unsafe { gradient.set_len(count) };
+    gradient
 }
