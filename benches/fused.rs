@@ -10,7 +10,10 @@
 //!   batches;
 //! - `hinge_forward_backward`: `HingeLoss`;
 //! - `bandwidth`: reading the 2N logits once (`read`), and reading them while writing 2N
-//!   values of the same dtype into a preallocated buffer (`read_write`), with rayon.
+//!   values of the same dtype into a preallocated buffer (`read_write`), with rayon;
+//! - `candle_grad_store`: what candle's `backward()` does with each logits gradient that a
+//!   custom op returns: `zeros_like` then `add`, for both batches. No kernel can avoid it, so
+//!   it bounds every forward+backward row from below.
 //!
 //! Each kernel runs as `fused` (the default) and as `plain` (`Kernel::Plain`); plain is
 //! measured up to N = 1e6 only, because at 1e7 one call takes about a second. Throughput is the
@@ -166,6 +169,7 @@ fn losses(c: &mut Criterion) {
             group.finish();
 
             bandwidth(c, n, dtype);
+            grad_store(c, n, dtype, &data);
         }
     }
 }
@@ -216,6 +220,26 @@ fn bandwidth(c: &mut Criterion, n: usize, dtype: DType) {
     } else {
         run!(u32)
     }
+    group.finish();
+}
+
+/// candle's gradient accumulation for two gradients of N elements: zeros, then an add.
+fn grad_store(c: &mut Criterion, n: usize, dtype: DType, data: &Inputs) {
+    let mut group = c.benchmark_group("candle_grad_store");
+    configure(&mut group, n);
+    group.throughput(Throughput::Bytes((2 * n * dtype.size_in_bytes()) as u64));
+    let gradients = [data.real.as_tensor(), data.fake.as_tensor()];
+    group.bench_function(BenchmarkId::new(dtype.as_str(), n), |b| {
+        b.iter(|| {
+            for gradient in gradients {
+                let sum = gradient
+                    .zeros_like()
+                    .and_then(|zeros| zeros.add(gradient))
+                    .expect("add");
+                black_box(sum);
+            }
+        })
+    });
     group.finish();
 }
 

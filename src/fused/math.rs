@@ -32,7 +32,8 @@ const EXP_FLOOR: f32 = -104.0;
 /// e^(−|x|) in f32, within 2 ulps of the correctly rounded value down to the subnormal range.
 ///
 /// With t = −|x| clamped at −104, t = n·ln 2 + r with n an integer and |r| ≤ ln 2 / 2; e^r is
-/// its Taylor polynomial of degree 7 (truncation below 6e-9 relative) and 2^n is applied as two
+/// its Taylor polynomial of degree 7 (truncation below 6e-9 relative, evaluated by Estrin's
+/// scheme) and 2^n is applied as two
 /// factors 2^(n/2) so that n down to −150 reaches the subnormals without overflowing the
 /// exponent field. NaN gives NaN, ±∞ gives 0.
 #[inline(always)]
@@ -48,14 +49,17 @@ pub(crate) fn exp_neg_abs_f32<const FMA: bool>(x: f32) -> f32 {
     let r = mul_add::<FMA>(n, -LN2_HIGH, t);
     let r = mul_add::<FMA>(n, -LN2_LOW, r);
 
-    let mut p = 1.0 / 5040.0;
-    p = mul_add::<FMA>(p, r, 1.0 / 720.0);
-    p = mul_add::<FMA>(p, r, 1.0 / 120.0);
-    p = mul_add::<FMA>(p, r, 1.0 / 24.0);
-    p = mul_add::<FMA>(p, r, 1.0 / 6.0);
-    p = mul_add::<FMA>(p, r, 0.5);
-    p = mul_add::<FMA>(p, r, 1.0);
-    p = mul_add::<FMA>(p, r, 1.0);
+    // Estrin's scheme: independent pairs combined by powers of r, so the dependency chain is
+    // four multiply-adds deep instead of seven.
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let c01 = mul_add::<FMA>(r, 1.0, 1.0);
+    let c23 = mul_add::<FMA>(r, 1.0 / 6.0, 0.5);
+    let c45 = mul_add::<FMA>(r, 1.0 / 120.0, 1.0 / 24.0);
+    let c67 = mul_add::<FMA>(r, 1.0 / 5040.0, 1.0 / 720.0);
+    let low = mul_add::<FMA>(r2, c23, c01);
+    let high = mul_add::<FMA>(r2, c67, c45);
+    let p = mul_add::<FMA>(r4, high, low);
 
     let half = n_int >> 1;
     let rest = n_int.wrapping_sub(half);
@@ -90,11 +94,11 @@ pub(crate) fn ln_1p_unit_f32<const FMA: bool>(e: f32) -> f32 {
 
     let s = f / (2.0 + f);
     let z = s * s;
-    let mut p = 2.0 / 11.0;
-    p = mul_add::<FMA>(p, z, 2.0 / 9.0);
-    p = mul_add::<FMA>(p, z, 2.0 / 7.0);
-    p = mul_add::<FMA>(p, z, 2.0 / 5.0);
-    p = mul_add::<FMA>(p, z, 2.0 / 3.0);
+    let z2 = z * z;
+    let c12 = mul_add::<FMA>(z, 2.0 / 5.0, 2.0 / 3.0);
+    let c34 = mul_add::<FMA>(z, 2.0 / 9.0, 2.0 / 7.0);
+    let c345 = mul_add::<FMA>(z2, 2.0 / 11.0, c34);
+    let p = mul_add::<FMA>(z2, c345, c12);
     let tail = s * z * p;
     let series = mul_add::<FMA>(2.0, s, tail + low);
     high + series

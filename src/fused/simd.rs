@@ -1,8 +1,7 @@
-//! Run-time dispatch of the chunk loops: an AVX-512 build (512-bit vectors and 32 vector
-//! registers) where the CPU has AVX-512 F, VL, BW and DQ, an AVX2 + FMA build where it has
-//! those, and the portable build (which the compiler vectorises for the baseline target, SSE2 on
-//! x86-64) elsewhere. A default build thus runs the code that `-C target-cpu=native` would
-//! give.
+//! Run-time dispatch of the chunk loops. CPUs with AVX-512 F, VL, BW and DQ run an AVX-512
+//! build (512-bit vectors and 32 vector registers), CPUs with AVX2 and FMA an AVX2 build, and
+//! others the portable build, which the compiler vectorises for the baseline target (SSE2 on
+//! x86-64). A default build thus runs the vector code that `-C target-cpu=native` would give.
 
 use std::mem::MaybeUninit;
 

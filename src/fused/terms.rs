@@ -217,7 +217,7 @@ impl<T: Real> ElementKernel<T> for Linear<T> {
 
 /// An operation run with a term's kernel: the loop that is monomorphised per term.
 pub(crate) trait KernelVisitor<T: Real> {
-    /// What the operation returns.
+    /// The operation's result type.
     type Output;
 
     /// Runs the operation with one kernel.
@@ -227,8 +227,8 @@ pub(crate) trait KernelVisitor<T: Real> {
 /// Picks the kernel of `term` once and runs `visitor` with it.
 pub(crate) fn visit_term<T: Real, V: KernelVisitor<T>>(term: Term, visitor: V) -> V::Output {
     match term {
-        Term::Bce { target } if target == 1.0 => visitor.visit(BceTargetOne),
-        Term::Bce { target } if target == 0.0 => visitor.visit(BceTargetZero),
+        Term::Bce { target: 1.0 } => visitor.visit(BceTargetOne),
+        Term::Bce { target: 0.0 } => visitor.visit(BceTargetZero),
         Term::Bce { target } => visitor.visit(BceSoftTarget {
             target: T::from_f64(target),
         }),
