@@ -45,6 +45,10 @@ def fmt_time(ns):
     return f"{ns:.3g} ns"
 
 
+def fmt_ns(value):
+    return "–" if value is None else f"{value:.3g} ns"
+
+
 def fmt_ratio(value):
     return "–" if value is None else f"{value:.3g}×"
 
@@ -186,7 +190,14 @@ def targets():
           "µs", small is not None and small <= 2_000)
 
     fused_big = median_ns("bce_forward_backward", "fused_f32", big)
-    kernel_share = None if fused_big is None or grad_store is None else fused_big - grad_store
+    forward_big = median_ns("bce_forward", "fused_f32", big)
+    backward_share = None
+    if None not in (fused_big, grad_store, forward_big):
+        backward_share = fused_big - grad_store - forward_big
+    mid_store = median_ns("candle_grad_store", "f32", 100_000)
+    small_forward = median_ns("bce_forward", "fused_f32", 1_000)
+    small_forward = None if small_forward is None else small_forward / 2_000
+    mid_read_write = median_ns("bandwidth", "read_write_f32", 100_000)
     return [
         "## Targets (f32)",
         "",
@@ -194,12 +205,25 @@ def targets():
         "|---|---|---|---|",
         *rows,
         "",
-        "Forward+backward goes through candle's `backward()`, which adds every gradient that a",
-        "custom op returns to a fresh zero tensor (`zeros_like`, then `add`). For N = 1e7 that",
-        f"alone takes {fmt_time(grad_store)} here (the `candle grad store` baseline), against",
-        f"{fmt_time(read_write)} for read+write; BCE forward+backward minus that is",
-        f"{fmt_time(kernel_share)}. Weighted BCE also pays for the input check of the weights",
-        "(finite and non-negative), which converts them to f64 and reduces them twice.",
+        "Where the time goes:",
+        "",
+        "- Forward+backward goes through candle's `backward()`, which adds every gradient that a",
+        "  custom op returns to a fresh zero tensor (`zeros_like`, then `add`). For N = 1e7 that",
+        f"  alone takes {fmt_time(grad_store)} (the `candle grad store` baseline), against",
+        f"  {fmt_time(read_write)} for read+write of the same bytes. BCE forward+backward",
+        f"  ({fmt_time(fused_big)}) minus that and minus the forward ({fmt_time(forward_big)})",
+        f"  leaves {fmt_time(backward_share)} for the fused gradient pass, including the",
+        "  allocation of the gradient tensors.",
+        "- candle runs `add` on its own thread pool, whose main thread spins until the workers",
+        "  finish. On a machine shared with other processes the workers wait for a CPU, so the",
+        f"  grad store takes {fmt_time(mid_store)} at N = 1e5 where read+write takes",
+        f"  {fmt_time(mid_read_write)}; the forward+backward rows at 1e5 and 1e6 carry that.",
+        "- The BCE forward is compute-bound: an exponential and a logarithm per logit. At",
+        f"  N = 1e3, which runs on one thread, it takes {fmt_ns(small_forward)} per logit",
+        "  including candle's per-op overhead. With the load above, the second thread adds",
+        "  little, so ns/logit changes little from N = 1e5 to 1e7.",
+        "- Weighted BCE also pays for the input check of the weights (finite and non-negative),",
+        "  which converts them to f64 and reduces them twice before the kernel runs.",
         "",
     ]
 
