@@ -20,7 +20,8 @@
 //! bytes of the 2N logits, so every row of one N and dtype compares with the bandwidth rows.
 //!
 //! Run: `cargo bench --bench fused` (or `python3 scripts/bench.py`, which also writes
-//! BENCHMARKS.md). Thread count: `RAYON_NUM_THREADS`.
+//! BENCHMARKS.md). Thread count: `RAYON_NUM_THREADS`. `GAN_BENCH_SIZES=1000,100000` limits the
+//! sizes, which `scripts/bench.py` uses to run each size in its own process.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -99,8 +100,23 @@ fn name(kernel: Kernel, dtype: DType) -> String {
     format!("{kernel}_{}", dtype.as_str())
 }
 
+/// The sizes to run: `GAN_BENCH_SIZES` (comma-separated) or all of [`SIZES`].
+fn sizes() -> Vec<usize> {
+    match std::env::var("GAN_BENCH_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|size| {
+                size.trim()
+                    .parse()
+                    .expect("GAN_BENCH_SIZES: comma-separated integers")
+            })
+            .collect(),
+        Err(_) => SIZES.to_vec(),
+    }
+}
+
 fn losses(c: &mut Criterion) {
-    for n in SIZES {
+    for n in sizes() {
         for dtype in DTYPES {
             let data = inputs(n, dtype);
             let bytes = (2 * n * dtype.size_in_bytes()) as u64;

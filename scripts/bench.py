@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Runs the criterion bench `fused` and writes medians, ratios and target checks to BENCHMARKS.md.
 
-Usage (from the repository root): python3 scripts/bench.py [--threads 2] [--skip-run]
+Usage (from the repository root): python3 scripts/bench.py [--threads 2] [--sizes 100000]
+[--skip-run]
 
---skip-run reuses the results under target/criterion from an earlier run. Only the standard
-library is used.
+--sizes reruns only the given sizes (comma-separated) and keeps the other results under
+target/criterion; --skip-run reruns nothing. Only the standard library is used.
 """
 
 import argparse
@@ -84,18 +85,29 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", default="2", help="RAYON_NUM_THREADS for the run")
     parser.add_argument("--skip-run", action="store_true", help="reuse target/criterion")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(str(size) for size in SIZES),
+        help="comma-separated sizes N to run (default: all)",
+    )
     args = parser.parse_args()
 
-    command = f"RAYON_NUM_THREADS={args.threads} cargo bench --bench fused -- --noplot"
+    command = (
+        f"GAN_BENCH_SIZES=<N> RAYON_NUM_THREADS={args.threads} "
+        "cargo bench --bench fused -- --noplot"
+    )
     load_before = load_average()
     started = datetime.datetime.now(datetime.timezone.utc)
     if not args.skip_run:
-        env = dict(os.environ, RAYON_NUM_THREADS=args.threads)
-        result = subprocess.run(
-            ["cargo", "bench", "--bench", "fused", "--", "--noplot"], cwd=ROOT, env=env
-        )
-        if result.returncode != 0:
-            sys.exit(f"cargo bench failed with exit code {result.returncode}")
+        # One process per size: in one long process, candle ops at N = 1e5 ran up to 20 times
+        # slower after the N = 1e3 runs than in a fresh process.
+        for size in [int(size) for size in args.sizes.split(",")]:
+            env = dict(os.environ, RAYON_NUM_THREADS=args.threads, GAN_BENCH_SIZES=str(size))
+            result = subprocess.run(
+                ["cargo", "bench", "--bench", "fused", "--", "--noplot"], cwd=ROOT, env=env
+            )
+            if result.returncode != 0:
+                sys.exit(f"cargo bench failed with exit code {result.returncode}")
     load_after = load_average()
     model, cores, simd = machine()
 
@@ -107,12 +119,14 @@ def main():
         "criterion medians of one call on a real and a fake batch of N logits each (2N logits).",
         "ns/logit divides by 2N. Plain runs up to N = 1e6 only.",
         "",
-        f"- Date: {started:%Y-%m-%d %H:%M} UTC",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC; sizes run at that time: "
+        f"{'none (results reused)' if args.skip_run else args.sizes}",
         f"- Machine: {model}, {cores} logical CPUs (nproc), SIMD flags: {simd}",
         f"- Threads: RAYON_NUM_THREADS={args.threads}; default build (no `-C target-cpu`)",
         "- Allocator: mimalloc (set in the bench)",
         f"- Load average (1, 5, 15 min) before: {load_before}; after: {load_after}",
         f"- Command: `python3 scripts/bench.py --threads {args.threads}`, which runs `{command}`",
+        "  once per N, each size in a fresh process",
         "",
     ]
 
