@@ -129,7 +129,7 @@ impl BatchTensors {
     }
 }
 
-/// The gradient of `var` flattened in the order of its batch's data (strided logits are a
+/// Returns the gradient of `var` flattened in the order of its batch's data (strided logits are a
 /// transpose, so their gradient is transposed back).
 fn gradient_in_data_order(
     grads: &candle_core::backprop::GradStore,
@@ -295,7 +295,7 @@ fn probability_value() -> impl Strategy<Value = f64> {
     ]
 }
 
-/// A batch of 1 to 118 logits (an even count of at least 4 when strided), with optional weights and mask.
+/// Generates a batch of 1 to 118 logits (an even count of at least 4 when strided), with optional weights and mask.
 fn batch_data(value: BoxedStrategy<f64>) -> impl Strategy<Value = BatchData> {
     (2usize..60, any::<bool>()).prop_flat_map(move |(half, strided)| {
         let n = if strided { 2 * half } else { 2 * half - 3 };

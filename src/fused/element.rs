@@ -16,8 +16,8 @@ pub(crate) trait Element: Copy + Send + Sync + 'static {
     /// f32 for f32, f16 and bf16; f64 for f64.
     type Compute: Real;
 
-    /// The block `source` (at most [`BLOCK`] long) in the compute type: `source` itself, or a
-    /// converted copy in `buffer`.
+    /// Returns the block `source` (at most [`BLOCK`] long) in the compute type: `source` itself,
+    /// or a converted copy in `buffer`.
     fn view<'a>(source: &'a [Self], buffer: &'a mut [Self::Compute; BLOCK]) -> &'a [Self::Compute];
 
     /// Converts the compute-type values `source` and writes them to every slot of `target`,

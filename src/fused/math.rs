@@ -130,7 +130,7 @@ pub(crate) trait Real:
     /// 1.
     const ONE: Self;
 
-    /// The nearest value to `value`.
+    /// Rounds `value` to the nearest value of this type.
     fn from_f64(value: f64) -> Self;
 
     /// e^(−|x|).
@@ -139,7 +139,7 @@ pub(crate) trait Real:
     /// ln(1 + e) for e in [0, 1].
     fn ln_1p_unit<const FMA: bool>(self) -> Self;
 
-    /// The natural logarithm, from the standard library.
+    /// Computes the natural logarithm with the standard library.
     fn ln(self) -> Self;
 
     /// Adds values to per-lane sums: plain f64 sums for f32 values, compensated sums for f64.
@@ -230,7 +230,7 @@ pub(crate) struct LaneSums {
 }
 
 impl LaneSums {
-    /// The lanes added in a fixed order.
+    /// Adds the lanes in a fixed order.
     pub(crate) fn total(&self) -> f64 {
         let mut sum = 0.0;
         let mut compensation = 0.0;
@@ -257,7 +257,7 @@ pub(crate) fn neumaier_add(sum: &mut f64, compensation: &mut f64, value: f64) {
     *sum = next;
 }
 
-/// The sum of `values` in order, compensated.
+/// Adds `values` in order with compensation.
 pub(crate) fn compensated_sum(values: &[f64]) -> f64 {
     let mut sum = 0.0;
     let mut compensation = 0.0;
@@ -267,8 +267,8 @@ pub(crate) fn compensated_sum(values: &[f64]) -> f64 {
     finish(sum, compensation)
 }
 
-/// A compensated sum's value. An infinite or NaN sum makes the compensation NaN (∞ − ∞), so
-/// the sum alone is returned then, with IEEE semantics.
+/// Combines a compensated sum. An infinite or NaN sum makes the compensation NaN (∞ − ∞), so
+/// then the sum alone is returned, with IEEE semantics.
 fn finish(sum: f64, compensation: f64) -> f64 {
     if sum.is_finite() {
         sum + compensation

@@ -78,7 +78,7 @@ fn prepare_weights(weights: &Tensor, logits_dtype: DType) -> Result<Tensor> {
     Ok(weights.contiguous()?)
 }
 
-/// The mask as contiguous u8, non-zero meaning included.
+/// Converts the mask to contiguous u8, non-zero meaning included.
 fn prepare_mask(mask: &Tensor) -> Result<Tensor> {
     let mask = if mask.dtype() == DType::U8 {
         mask.clone()
@@ -88,7 +88,7 @@ fn prepare_mask(mask: &Tensor) -> Result<Tensor> {
     Ok(mask.contiguous()?)
 }
 
-/// The number of non-zero elements of a contiguous u8 mask on the CPU.
+/// Counts the non-zero elements of a contiguous u8 mask.
 fn count_included(mask: &Tensor) -> Result<usize> {
     let (storage, layout) = mask.storage_and_layout();
     let data = match (&*storage, layout.contiguous_offsets()) {

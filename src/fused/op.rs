@@ -2,7 +2,7 @@
 //! [`GradientOp`], which writes the gradient with respect to the logits in one pass.
 //!
 //! The first input is always the logits. Optional further inputs are the weights (a float
-//! dtype) and the mask (u8), told apart by dtype. Weights and mask are constants: the backward
+//! dtype) and the mask (u8), distinguished by dtype. Weights and mask are constants: the backward
 //! returns no gradient for them.
 
 use candle_core::backend::BackendStorage;
@@ -73,7 +73,7 @@ fn unexpected_dtype(got: DType, expected: DType) -> candle_core::Error {
     }
 }
 
-/// The inputs of one call, checked to have one length.
+/// Collects the inputs of one call, checking that they have one shape.
 fn inputs<'a, X: Element>(
     logits: &'a [X],
     logits_layout: &Layout,
@@ -170,7 +170,7 @@ impl ReduceOp {
         Ok((storage, Shape::from(())))
     }
 
-    /// The gradient op for an incoming gradient `upstream` of the reduced value.
+    /// Builds the gradient op for an incoming gradient `upstream` of the reduced value.
     fn gradient_op(&self, upstream: &Tensor) -> candle_core::Result<GradientOp> {
         let upstream = upstream.to_dtype(DType::F64)?.to_scalar::<f64>()?;
         Ok(GradientOp {

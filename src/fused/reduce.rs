@@ -30,7 +30,7 @@ pub(crate) struct Inputs<'a, X: Element> {
 }
 
 impl<'a, X: Element> Inputs<'a, X> {
-    /// The inputs of elements `start..end`.
+    /// Returns the inputs of elements `start..end`.
     #[inline(always)]
     fn range(&self, start: usize, end: usize) -> Self {
         Self {
@@ -133,7 +133,7 @@ pub(crate) fn sum<X: Element, K: ElementKernel<X::Compute>>(
     compensated_sum(&partials)
 }
 
-/// The gradient coefficient·w·∂ℓ/∂x of every element, in the logits' storage type.
+/// Computes the gradient coefficient·w·∂ℓ/∂x of every element, in the logits' storage type.
 pub(crate) fn gradient<X: Element, K: ElementKernel<X::Compute>>(
     kernel: &K,
     coefficient: X::Compute,
