@@ -31,29 +31,57 @@ impl Group<'_> {
     }
 
     /// Weighted, masked and scaled element terms, in the compute dtype and the logits' shape.
-    /// Masked-out elements are 0.
+    /// Masked-out elements and elements of weight 0 are 0, even where their term is NaN or
+    /// infinite, and so is every element of a group whose scale is 0.
     pub(crate) fn element_terms_plain(&self) -> Result<Tensor> {
         let dtype = compute_dtype(self.batch.logits().dtype());
         let mut logits = self.batch.logits().to_dtype(dtype)?;
-        if let Some(mask) = self.batch.mask() {
-            // Excluded logits are replaced by 0 before the term, so that a NaN or infinite one
+        if self.scale == 0.0 {
+            return Ok(logits.zeros_like()?);
+        }
+
+        let weights = match self.batch.weights() {
+            Some(weights) => Some(weights.to_dtype(dtype)?.detach()),
+            None => None,
+        };
+        let keep = self.kept_elements(weights.as_ref())?;
+        if let Some(keep) = &keep {
+            // Dropped logits are replaced by 0 before the term, so that a NaN or infinite one
             // gets a zero gradient rather than 0·NaN from the term's derivative.
             let zeros = logits.zeros_like()?;
-            logits = included(mask)?.where_cond(&logits, &zeros)?;
+            logits = keep.where_cond(&logits, &zeros)?;
         }
         let mut terms = self.term.apply_plain(&logits)?;
 
-        if let Some(weights) = self.batch.weights() {
-            terms = terms.mul(&weights.to_dtype(dtype)?.detach())?;
+        if let Some(weights) = &weights {
+            terms = terms.mul(weights)?;
         }
         if self.scale != 1.0 {
             terms = terms.affine(self.scale, 0.0)?;
         }
-        if let Some(mask) = self.batch.mask() {
+        if let Some(keep) = &keep {
             let zeros = terms.zeros_like()?;
-            terms = included(mask)?.where_cond(&terms, &zeros)?;
+            terms = keep.where_cond(&terms, &zeros)?;
         }
         Ok(terms)
+    }
+
+    /// The elements that contribute: included by the mask and of non-zero weight. `None` when
+    /// there is neither a mask nor weights.
+    fn kept_elements(&self, weights: Option<&Tensor>) -> Result<Option<Tensor>> {
+        let nonzero_weight = match weights {
+            Some(weights) => Some(weights.ne(0.0)?),
+            None => None,
+        };
+        let included = match self.batch.mask() {
+            Some(mask) => Some(included(mask)?),
+            None => None,
+        };
+        match (included, nonzero_weight) {
+            (Some(included), Some(nonzero)) => Ok(Some(included.mul(&nonzero)?)),
+            (Some(keep), None) | (None, Some(keep)) => Ok(Some(keep)),
+            (None, None) => Ok(None),
+        }
     }
 
     /// The divisor of a mean: the element count, or the count of included elements under a mask.
@@ -83,6 +111,11 @@ impl Group<'_> {
     /// The reduced group through the chosen kernel, falling back to plain ops where no fused
     /// kernel serves the device.
     pub(crate) fn reduce(&self, reduction: Reduction, kernel: Kernel) -> Result<Tensor> {
+        if self.scale == 0.0 {
+            // A group of weight 0 contributes exactly 0, even where its terms are infinite.
+            let dtype = compute_dtype(self.batch.logits().dtype());
+            return Ok(Tensor::zeros((), dtype, self.batch.logits().device())?);
+        }
         if kernel == Kernel::Fused {
             if let Some(value) = fused::reduce_group(self, reduction)? {
                 return Ok(value);

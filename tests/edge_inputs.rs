@@ -4,7 +4,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use gan_losses::penalty::{UniformNoise, WganGpConfig};
 use gan_losses::{
     Batch, BceConfig, BceLoss, DiscriminatorLoss, Error, FnLoss, GeneratorLoss, HingeLoss, Input,
-    LossConfig, RaSganLoss, RsganLoss, SumLoss,
+    Kernel, LossConfig, RaSganLoss, RsganLoss, SumLoss,
 };
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -517,5 +517,57 @@ fn sum_loss_zero_weight_skips_infinite_part() -> TestResult {
         scalar(&all_zero.discriminator_loss(&finite_real, &fake)?)?,
         0.0
     );
+    Ok(())
+}
+
+#[test]
+fn zero_weight_drops_infinite_term() -> TestResult {
+    for kernel in [Kernel::Fused, Kernel::Plain] {
+        let loss = BceConfig::default().with_kernel(kernel).build()?;
+        for bad in [f64::NEG_INFINITY, f64::NAN] {
+            let real = Var::from_tensor(&tensor(&[bad, 1.0], DType::F32)?)?;
+            let weights = tensor(&[0.0, 2.0], DType::F32)?;
+            let fake = tensor(&[-1.0], DType::F32)?;
+            let value = loss.discriminator_loss_with(
+                &Batch::new(real.as_tensor()).with_weights(&weights),
+                &Batch::new(&fake),
+            )?;
+            // The divisor stays the element count, 2.
+            let expected = 2.0 * softplus(-1.0) / 2.0 + softplus(-1.0);
+            assert!(
+                close(scalar(&value)?, expected, 1e-6),
+                "{kernel:?} {bad}: {}",
+                scalar(&value)?
+            );
+
+            let gradient = vec_of(
+                value
+                    .backward()?
+                    .get(real.as_tensor())
+                    .ok_or("no gradient")?,
+            )?;
+            assert_eq!(gradient[0], 0.0, "{kernel:?} {bad}");
+            let expected_gradient = 2.0 * (sigmoid(1.0) - 1.0) / 2.0;
+            assert!(
+                close(gradient[1], expected_gradient, 1e-6),
+                "{kernel:?} {gradient:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn zero_group_weight_drops_infinite_batch() -> TestResult {
+    for kernel in [Kernel::Fused, Kernel::Plain] {
+        let config = BceConfig::default()
+            .with_group_weights(0.0, 1.0)
+            .with_kernel(kernel);
+        let loss = gan_losses::WeightedBceLoss::from_config(config)?;
+        let real = tensor(&[f64::NEG_INFINITY], DType::F32)?;
+        let fake = tensor(&[-1.0], DType::F32)?;
+        let value = scalar(&loss.discriminator_loss(&real, &fake)?)?;
+        assert!(close(value, softplus(-1.0), 1e-6), "{kernel:?}: {value}");
+    }
     Ok(())
 }

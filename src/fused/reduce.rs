@@ -46,12 +46,17 @@ impl<'a, X: Element> Inputs<'a, X> {
     }
 }
 
-/// Multiplies by the weights and zeroes masked-out elements, dropping their NaN or ∞.
+/// Multiplies by the weights and zeroes masked-out elements and elements of weight 0, dropping
+/// their NaN or ∞.
 #[inline(always)]
 fn weigh_and_mask<T: Real>(values: &mut [T], weights: Option<&[T]>, mask: Option<&[u8]>) {
     if let Some(weights) = weights {
         for (value, &weight) in values.iter_mut().zip(weights) {
-            *value = *value * weight;
+            *value = if weight == T::ZERO {
+                T::ZERO
+            } else {
+                *value * weight
+            };
         }
     }
     if let Some(mask) = mask {
