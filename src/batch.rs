@@ -9,10 +9,12 @@ use crate::error::{Error, Result};
 ///
 /// Weights and the mask must have exactly the shape of the logits: they are never broadcast, so
 /// logits of shape `[B, 1]` with weights of shape `[B]` are an error rather than a `[B, B]`
-/// product. Weights are constants: no gradient flows into them. A mask element that is zero
-/// excludes its logit from the loss (its term, even an infinite or NaN one, is dropped, and
-/// under [`Reduction::Mean`](crate::Reduction::Mean) the divisor is the count of included
-/// elements).
+/// product. Weights are constants: no gradient flows into them. An element of weight 0
+/// contributes 0 with a zero gradient, even where its logit is infinite or NaN.
+///
+/// A mask element that is zero excludes its logit from the loss: its term, even an infinite or
+/// NaN one, is dropped, and under [`Reduction::Mean`](crate::Reduction::Mean) the divisor is the
+/// count of included elements. Any non-zero mask value, NaN included, includes its element.
 ///
 /// ```
 /// use candle_core::{Device, Tensor};
