@@ -1,6 +1,6 @@
 //! One batch of discriminator outputs with its optional weights and mask, and the checks on it.
 
-use candle_core::{DType, Tensor};
+use candle_core::{CpuStorage, DType, Storage, Tensor};
 
 use crate::error::{Error, Result};
 
@@ -188,25 +188,67 @@ pub(crate) fn check_pair(real: &Batch<'_>, fake: &Batch<'_>) -> Result<()> {
 
 /// Rejects negative, infinite and NaN weights, naming the first one.
 fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
-    // Two reductions decide the common case: the f64 sum of |w| is finite when every weight is
-    // finite, and the minimum is non-negative when no weight is negative. Only on failure are
-    // the values scanned for the first bad one.
+    let invalid = match scan_cpu(weights, |w| !(w.is_finite() && w >= 0.0))? {
+        Some(found) => found,
+        None => scan_reduced(weights)?,
+    };
+    match invalid {
+        Some((index, value)) => Err(Error::InvalidWeight { name, index, value }),
+        None => Ok(()),
+    }
+}
+
+/// Finds the first element for which `invalid` holds, in one pass over contiguous CPU storage
+/// of a float dtype. Returns `Ok(None)` for other devices and layouts, which the caller then
+/// checks with tensor ops.
+#[allow(clippy::type_complexity)]
+fn scan_cpu(
+    tensor: &Tensor,
+    invalid: impl Fn(f64) -> bool,
+) -> Result<Option<Option<(usize, f64)>>> {
+    fn first<T: Copy>(
+        values: &[T],
+        to_f64: impl Fn(T) -> f64,
+        invalid: impl Fn(f64) -> bool,
+    ) -> Option<(usize, f64)> {
+        values
+            .iter()
+            .map(|&value| to_f64(value))
+            .enumerate()
+            .find(|&(_, value)| invalid(value))
+    }
+
+    let (storage, layout) = tensor.storage_and_layout();
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        return Ok(None);
+    };
+    let found = match &*storage {
+        Storage::Cpu(CpuStorage::F32(values)) => first(&values[start..end], f64::from, invalid),
+        Storage::Cpu(CpuStorage::F64(values)) => first(&values[start..end], |v| v, invalid),
+        Storage::Cpu(CpuStorage::F16(values)) => first(&values[start..end], f64::from, invalid),
+        Storage::Cpu(CpuStorage::BF16(values)) => first(&values[start..end], f64::from, invalid),
+        _ => return Ok(None),
+    };
+    Ok(Some(found))
+}
+
+/// Finds the first negative, infinite or NaN weight with tensor ops, for any device: two
+/// reductions decide the common case (the f64 sum of |w| is finite when every weight is finite,
+/// and the minimum is non-negative when none is negative), and only on failure are the values
+/// copied to the host.
+fn scan_reduced(weights: &Tensor) -> Result<Option<(usize, f64)>> {
     let as_f64 = weights.to_dtype(DType::F64)?.flatten_all()?;
     let total = as_f64.abs()?.sum_all()?.to_scalar::<f64>()?;
     let min = as_f64.min(0)?.to_scalar::<f64>()?;
     if total.is_finite() && min >= 0.0 {
-        return Ok(());
+        return Ok(None);
     }
 
     let values = as_f64.to_vec1::<f64>()?;
-    match values.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
-        Some(index) => Err(Error::InvalidWeight {
-            name,
-            index,
-            value: values[index],
-        }),
-        None => Ok(()),
-    }
+    Ok(values
+        .iter()
+        .position(|w| !(w.is_finite() && *w >= 0.0))
+        .map(|index| (index, values[index])))
 }
 
 /// Rejects probabilities outside [0, 1], except where the mask excludes them. NaN passes through
