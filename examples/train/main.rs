@@ -103,6 +103,7 @@ mod data;
 mod losses;
 mod metrics;
 mod model;
+mod penalties;
 mod plot;
 mod protocol;
 mod report;
@@ -113,12 +114,14 @@ use std::path::PathBuf;
 
 use candle_core::Device;
 use clap::Parser;
+use gan_losses::LossConfig;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{Dataset, Sampler};
-use crate::losses::LossName;
+use crate::losses::LossParser;
 use crate::model::{Discriminator, Generator};
+use crate::penalties::{Penalties, PenaltyOptions};
 use crate::protocol::{DataSchedule, Protocol};
 use crate::train::Trainer;
 
@@ -155,9 +158,10 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Dataset::Ring)]
     dataset: Dataset,
 
-    /// Loss of both networks.
-    #[arg(long, value_enum, default_value_t = LossName::Bce)]
-    loss: LossName,
+    /// Loss of both networks: a name below or an alias that gan_losses::LossConfig accepts
+    /// (such as ns, minimax, least-squares, wasserstein, ra-lsgan).
+    #[arg(long, value_parser = LossParser, default_value = "bce")]
+    loss: LossConfig,
 
     /// Factor on the real term of the discriminator loss (weighted-bce only) [default: 1].
     #[arg(long, allow_negative_numbers = true)]
@@ -166,6 +170,22 @@ struct Args {
     /// Factor on the fake term of the discriminator loss (weighted-bce only) [default: 1].
     #[arg(long, allow_negative_numbers = true)]
     fake_weight: Option<f64>,
+
+    /// γ of the R1 penalty (γ/2)·mean |grad_x D(x)|² on the real batch, added to the
+    /// discriminator loss; 0 turns it off.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    r1_gamma: f64,
+
+    /// Apply R1 only every k iterations, as its own discriminator step on k·R1, with the
+    /// discriminator's Adam learning rate times k/(k+1) and betas to the power k/(k+1)
+    /// (lazy regularisation) [default: R1 in every loss step].
+    #[arg(long)]
+    r1_interval: Option<u64>,
+
+    /// λ of the WGAN-GP penalty λ·mean (|grad_x D(x̂)| − 1)² at random real-fake interpolates
+    /// x̂, added to the discriminator loss; 0 turns it off.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    gp_lambda: f64,
 
     /// Architecture, optimiser, batch size and iteration count.
     #[arg(long, value_enum, default_value_t = Protocol::Quick)]
@@ -199,6 +219,11 @@ const EVALUATION_SAMPLES: usize = 2_500;
 const DIGIT_SAMPLES: usize = 100;
 
 fn main() {
+    // The exact gradient penalties differentiate a gradient, which candle 0.11 allows only when
+    // this variable is set at a thread's first backward; it is read once per thread, so it is
+    // set here, before any candle work and before rayon starts its threads. Edition 2021 makes
+    // set_var safe; no other thread exists yet.
+    std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     if let Err(error) = run() {
         eprintln!("error: {error}");
         std::process::exit(1);
@@ -213,18 +238,15 @@ fn run() -> Result<(), Box<dyn Error>> {
     }
     let args = Args::parse();
 
-    if args.loss != LossName::WeightedBce
-        && (args.real_weight.is_some() || args.fake_weight.is_some())
-    {
-        let message = format!(
-            "--real-weight and --fake-weight apply only to --loss weighted-bce, not {}",
-            args.loss.name()
-        );
-        return Err(message.into());
-    }
+    let loss = losses::build(args.loss, args.real_weight, args.fake_weight)?;
     let real_weight = args.real_weight.unwrap_or(1.0);
     let fake_weight = args.fake_weight.unwrap_or(1.0);
-    let loss = args.loss.build(real_weight, fake_weight)?;
+    let penalty_options = PenaltyOptions {
+        r1_gamma: args.r1_gamma,
+        r1_interval: args.r1_interval,
+        gp_lambda: args.gp_lambda,
+    };
+    let penalties = Penalties::new(penalty_options)?;
 
     let mut setup = args.protocol.setup();
     if let Some(iterations) = args.iterations {
@@ -261,9 +283,10 @@ fn run() -> Result<(), Box<dyn Error>> {
     let discriminator = Discriminator::new(&mut rng, &setup, dim, &device)?;
 
     println!(
-        "training on {} with {} loss, {} protocol: {} iterations of batch {}, seed {}",
+        "training on {} with {} loss{}, {} protocol: {} iterations of batch {}, seed {}",
         args.dataset.name(),
         args.loss.name(),
+        penalty_text(&penalty_options),
         args.protocol.name(),
         setup.iterations,
         setup.batch_size,
@@ -272,7 +295,8 @@ fn run() -> Result<(), Box<dyn Error>> {
     let mut trainer = Trainer {
         generator,
         discriminator,
-        loss: loss.as_ref(),
+        loss,
+        penalties,
         sampler,
         rng,
         device,
@@ -291,6 +315,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         loss: args.loss,
         real_weight,
         fake_weight,
+        penalties: penalty_options,
         protocol: args.protocol,
         seed: args.seed,
         setup: &setup,
@@ -307,4 +332,19 @@ fn run() -> Result<(), Box<dyn Error>> {
     }
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+/// Describes the penalties that are on, for the first output line.
+fn penalty_text(options: &PenaltyOptions) -> String {
+    let mut text = String::new();
+    if options.r1_gamma != 0.0 {
+        text += &format!(", R1 gamma {}", options.r1_gamma);
+        if let Some(interval) = options.r1_interval {
+            text += &format!(" every {interval} iterations");
+        }
+    }
+    if options.gp_lambda != 0.0 {
+        text += &format!(", WGAN-GP lambda {}", options.gp_lambda);
+    }
+    text
 }
