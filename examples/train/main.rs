@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --release --example train                           # ring, bce, quick protocol
 //! cargo run --release --example train -- --dataset grid --loss hinge
+//! cargo run --release --example train -- --loss wgan --gp-lambda 10
+//! cargo run --release --example train -- --loss ra-hinge --r1-gamma 1 --r1-interval 4
 //! cargo run --release --example train -- --dataset digits --iterations 3000
 //! cargo run --release --example train -- --protocol veegan --dataset grid
 //! ```
@@ -29,12 +31,39 @@
 //!
 //! # Flags
 //! - `--dataset ring|grid|digits` (default `ring`).
-//! - `--loss bce|hinge|weighted-bce` (default `bce`): `bce` is the minimax loss with the
-//!   non-saturating generator loss −mean ln σ(D(G(z))); `hinge` is mean relu(1 − D(x)) +
-//!   mean relu(1 + D(G(z))) with generator loss −mean D(G(z)); `weighted-bce` multiplies the
-//!   real and the fake term of the BCE discriminator loss by `--real-weight` and
-//!   `--fake-weight` (default 1 each; rejected with the other losses), and its generator loss
-//!   is the unweighted non-saturating one.
+//! - `--loss NAME` (default `bce`): any name that `gan_losses::LossConfig` parses, with the
+//!   library's default options; `--help` lists the canonical names and aliases such as
+//!   `minimax` or `least-squares` are accepted too. With r = D(x) and f = D(G(z)):
+//!   - `bce`: the minimax discriminator loss mean softplus(−r) + mean softplus(f) with the
+//!     non-saturating generator loss mean softplus(−f) = −mean ln σ(f).
+//!   - `saturating`: the same discriminator loss, generator loss −mean softplus(f) =
+//!     mean ln(1 − σ(f)).
+//!   - `weighted-bce`: `bce` with the real and the fake term of the discriminator loss multiplied
+//!     by `--real-weight` and `--fake-weight` (default 1 each; rejected with the other losses);
+//!     the generator loss is the unweighted non-saturating one.
+//!   - `hinge`: mean relu(1 − r) + mean relu(1 + f), generator loss −mean f.
+//!   - `lsgan`: ½·mean (r − 1)² + ½·mean f², generator loss ½·mean (f − 1)².
+//!   - `wgan`: the critic loss mean f − mean r, generator loss −mean f. Nothing keeps the
+//!     critic Lipschitz unless `--gp-lambda` is set.
+//!   - `rsgan`, `rasgan`, `ralsgan`, `ra-hinge`: the relativistic losses, which compare r − f
+//!     pairwise (`rsgan`) or r − mean f and f − mean r (the others). Their generator losses read
+//!     the real outputs too, so the generator step also passes the real batch through the
+//!     discriminator with its parameters detached.
+//! - `--r1-gamma γ` (default 0, off): adds R1 = (γ/2)·mean ‖∇ₓD(x)‖² over the real batch to the
+//!   discriminator loss (Mescheder, Geiger and Nowozin, ICML 2018).
+//! - `--r1-interval k` (needs `--r1-gamma`): lazy R1 (Karras et al., CVPR 2020): every k
+//!   iterations, starting with the first, one extra discriminator step on k·R1 after the loss
+//!   step, and the discriminator's Adam runs with learning rate lr·c and β1ᶜ, β2ᶜ,
+//!   c = k/(k + 1), because it takes k + 1 steps where it would take k.
+//! - `--gp-lambda λ` (default 0, off): adds the WGAN-GP penalty λ·mean (‖∇ₓD(x̂)‖ − 1)² at
+//!   interpolates x̂ = α·x + (1 − α)·G(z), α uniform per sample, to the discriminator loss
+//!   (Gulrajani et al., NeurIPS 2017). The α of each step are drawn from a seed taken from the
+//!   run's generator.
+//!
+//!   Both penalties differentiate the input gradient ∇ₓD a second time, which candle 0.11
+//!   computes only when `CANDLE_GRAD_DO_NOT_DETACH` is set at a thread's first backward, so
+//!   the example sets it to 1 when it starts. Each penalty adds a discriminator pass and a
+//!   double backward to every step where it runs.
 //! - `--protocol quick|veegan|pacgan` (default `quick`): the architecture, optimiser, batch size
 //!   and iteration count, below.
 //! - `--iterations N`, `--batch-size N`, `--learning-rate LR`: override the protocol's values.
@@ -47,14 +76,17 @@
 //! on two.
 //!
 //! # Output
-//! A progress bar with the live D and G losses, and about ten lines during training with D(x)
-//! and D(G(z)) (σ of the logit for the BCE losses, the raw output for hinge), the real and fake
-//! accuracy, and each term of the discriminator loss, taken from `discriminator_summary`. Under
-//! `--out`:
+//! A progress bar with the live D and G losses, and about ten lines during training with the
+//! figures of `discriminator_summary`: D(x) and D(G(z)) (σ of the logit for the BCE losses and
+//! `rsgan`, the raw output for hinge, lsgan and wgan, the relative outputs r − mean f and
+//! f − mean r for the relativistic average losses), the real and fake accuracy and each term
+//! of the discriminator loss, then the last R1 and WGAN-GP values when those are on and the
+//! generator loss. The D losses shown and plotted leave out the penalties. Under `--out`:
 //!
-//! - `metrics.json`: the settings (dataset, loss, weights, protocol, iterations, batch size,
-//!   seed, noise dimension, learning rate, β1, evaluation sample count, threshold), the last
-//!   monitoring figures and the training time; for ring and grid also `modes_captured`,
+//! - `metrics.json`: the settings (dataset, canonical loss name, weights, `r1_gamma`,
+//!   `r1_interval`, `gp_lambda`, protocol, iterations, batch size, seed, noise dimension,
+//!   learning rate, β1, evaluation sample count, threshold), the last monitoring figures with
+//!   `r1_penalty` and `gp_penalty` when those are on, and the training time; for ring and grid also `modes_captured`,
 //!   `high_quality_fraction`, `reverse_kl` and the high-quality count per mode.
 //! - `losses.png`: D and G loss per iteration and their moving average.
 //! - `samples.png` (ring, grid): 2,500 generated samples over the mode centres, each centre
@@ -146,6 +178,9 @@ Evaluation (ring, grid): 2,500 samples, each assigned to its nearest mode and hi
 within 3 std of it (0.03 on the ring, 0.15 on the grid). reverse_kl = KL(p || uniform) =
 sum over modes with p > 0 of p ln(p K), p the mode histogram of the high-quality samples.
 
+Penalties (--r1-gamma, --gp-lambda) differentiate the input gradient of D a second time;
+the example sets CANDLE_GRAD_DO_NOT_DETACH=1 at start, which candle 0.11 needs for that.
+
 Outputs in --out: metrics.json, losses.png, and samples.png (ring, grid) or digits.png.
 RAYON_NUM_THREADS defaults to 1 here, which is faster than 2 at these sizes.";
 
@@ -219,10 +254,10 @@ const EVALUATION_SAMPLES: usize = 2_500;
 const DIGIT_SAMPLES: usize = 100;
 
 fn main() {
-    // The exact gradient penalties differentiate a gradient, which candle 0.11 allows only when
-    // this variable is set at a thread's first backward; it is read once per thread, so it is
-    // set here, before any candle work and before rayon starts its threads. Edition 2021 makes
-    // set_var safe; no other thread exists yet.
+    // The exact gradient penalties differentiate a gradient a second time. candle 0.11 keeps
+    // the graph for that only when this variable is set at a thread's first backward, and it
+    // reads the variable once per thread. So it is set first, before any candle work and
+    // before rayon starts a thread, while set_var (safe in edition 2021) cannot race a reader.
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     if let Err(error) = run() {
         eprintln!("error: {error}");

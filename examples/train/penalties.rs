@@ -89,9 +89,9 @@ impl Penalties {
     }
 
     /// Returns the penalty terms to add to this iteration's discriminator loss: R1 unless it is
-    /// lazy, and WGAN-GP with its interpolation weights drawn from `rng`. `real` must be a
-    /// tensor of data only and `fake` detached from the generator. Records the values in
-    /// `values`.
+    /// lazy, and WGAN-GP with its interpolation weights drawn from `rng`. The penalties
+    /// differentiate detached copies of `real` and `fake`, so no gradient reaches the
+    /// generator. Records the values in `values`.
     ///
     /// # Errors
     /// The penalty's error, such as a missing double backward.
