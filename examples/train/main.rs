@@ -32,8 +32,8 @@
 //! # Flags
 //! - `--dataset ring|grid|digits` (default `ring`).
 //! - `--loss NAME` (default `bce`): any name that `gan_losses::LossConfig` parses, with the
-//!   library's default options; `--help` lists the canonical names and aliases such as
-//!   `minimax` or `least-squares` are accepted too. With r = D(x) and f = D(G(z)):
+//!   library's default options. `--help` lists the canonical names, and aliases such as
+//!   `minimax` or `least-squares` work too. With r = D(x) and f = D(G(z)):
 //!   - `bce`: the minimax discriminator loss mean softplus(−r) + mean softplus(f) with the
 //!     non-saturating generator loss mean softplus(−f) = −mean ln σ(f).
 //!   - `saturating`: the same discriminator loss, generator loss −mean softplus(f) =
@@ -63,7 +63,13 @@
 //!   Both penalties differentiate the input gradient ∇ₓD a second time, which candle 0.11
 //!   computes only when `CANDLE_GRAD_DO_NOT_DETACH` is set at a thread's first backward, so
 //!   the example sets it to 1 when it starts. Each penalty adds a discriminator pass and a
-//!   double backward to every step where it runs.
+//!   double backward to every step where it runs. The exact R1 gradient through the ReLU and
+//!   the maxout discriminators matches a central difference of R1 in the example's tests.
+//!   On the machine described under Protocols, while other jobs shared it, full quick runs
+//!   took 5.9 ms an iteration with `--loss wgan --gp-lambda 10`, 6.2 ms with `--loss hinge
+//!   --r1-gamma 1` and 4.5 ms with R1 every 4 iterations, against 3.9 ms for hinge alone.
+//!   Keeping the graph of gradients did not slow runs without a penalty measurably (bce,
+//!   3,000 iterations: 4.0 to 4.1 ms an iteration with the variable, 3.7 to 4.0 ms without).
 //! - `--protocol quick|veegan|pacgan` (default `quick`): the architecture, optimiser, batch size
 //!   and iteration count, below.
 //! - `--iterations N`, `--batch-size N`, `--learning-rate LR`: override the protocol's values.
@@ -109,6 +115,10 @@
 //!   training (3.9 to 5 ms an iteration); seed 0 captures 8 of 8 modes with 87% high-quality
 //!   samples, seeds 1, 2 and 3 capture 7, 7 and 8 modes. Longer runs at this learning rate
 //!   do not score better, because the generator keeps moving between modes.
+//!   Other losses with seed 0 on the ring, in modes captured and high-quality share: hinge
+//!   8/8 and 61%, with `--r1-gamma 1` 8/8 and 66%; lsgan 6/8 and 58%; wgan 6/8 and 7%, with
+//!   `--gp-lambda 10` 8/8 and 14%; ra-hinge 1/8 and 70% (seeds 1 and 2: 8/8 and 76%, 1/8
+//!   and 99%), with `--r1-gamma 1` 8/8 and 74%.
 //! - `veegan`, the setup of the 2-D tables of VEEGAN (Srivastava et al., NeurIPS 2017) and GDPP
 //!   (Elfeki et al., ICML 2019): noise 256-d; G and D with 2 hidden layers of 128 ReLU units;
 //!   Adam lr 10⁻³, β1 0.5; batch 500; fresh data every batch; 100,000 iterations. On the
@@ -193,8 +203,8 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Dataset::Ring)]
     dataset: Dataset,
 
-    /// Loss of both networks: a name below or an alias that gan_losses::LossConfig accepts
-    /// (such as ns, minimax, least-squares, wasserstein, ra-lsgan).
+    /// Loss of both networks: one of the possible values or an alias that
+    /// gan_losses::LossConfig accepts, such as minimax, least-squares or wasserstein.
     #[arg(long, value_parser = LossParser, default_value = "bce")]
     loss: LossConfig,
 
@@ -211,9 +221,9 @@ struct Args {
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     r1_gamma: f64,
 
-    /// Apply R1 only every k iterations, as its own discriminator step on k·R1, with the
-    /// discriminator's Adam learning rate times k/(k+1) and betas to the power k/(k+1)
-    /// (lazy regularisation) [default: R1 in every loss step].
+    /// Apply R1 only every k iterations, as its own discriminator step on k·R1 (lazy
+    /// regularisation). The discriminator's Adam then uses the learning rate times k/(k+1) and
+    /// betas to the power k/(k+1) [default: R1 in every loss step].
     #[arg(long)]
     r1_interval: Option<u64>,
 
@@ -257,7 +267,8 @@ fn main() {
     // The exact gradient penalties differentiate a gradient a second time. candle 0.11 keeps
     // the graph for that only when this variable is set at a thread's first backward, and it
     // reads the variable once per thread. So it is set first, before any candle work and
-    // before rayon starts a thread, while set_var (safe in edition 2021) cannot race a reader.
+    // before rayon starts a thread: set_var (safe in edition 2021) is sound only while no
+    // other thread reads the environment.
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     if let Err(error) = run() {
         eprintln!("error: {error}");

@@ -149,7 +149,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::protocol::Protocol;
+    use crate::protocol::{Activation, Protocol};
 
     fn options(r1_gamma: f64, r1_interval: Option<u64>, gp_lambda: f64) -> PenaltyOptions {
         PenaltyOptions {
@@ -291,6 +291,66 @@ mod tests {
             due.map(|v| (f64::from(v) - 2.0 * expected).abs() < 1e-5 * expected),
             Some(true)
         );
+        Ok(())
+    }
+
+    /// Returns R1's exact gradient for one first-layer weight and a central difference of R1's
+    /// value. Both D variants are piecewise linear, so with an activation pattern that the step
+    /// does not change, R1 is quadratic in one weight and the difference is exact up to f32
+    /// rounding.
+    fn r1_weight_gradients(
+        activation: Activation,
+        entries: &[(usize, usize)],
+    ) -> Result<Vec<(f64, f64)>, Box<dyn std::error::Error>> {
+        let device = Device::Cpu;
+        let mut setup = Protocol::Pacgan.setup();
+        setup.discriminator_hidden = vec![4, 3];
+        setup.discriminator_activation = activation;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let discriminator = Discriminator::new(&mut rng, &setup, 2, &device)?;
+        let real = Tensor::new(&[[0.7f32, -0.2], [-1.1, 0.4], [0.05, 0.9]], &device)?;
+        let r1 = ZeroCenteredConfig::default().with_gamma(2.0).build()?;
+        let forward = |x: &Tensor| discriminator.forward(x, Params::Trainable);
+
+        let weight = discriminator.vars()[0].clone();
+        let gradients = r1.r1(forward, &real)?.term.backward()?;
+        let exact = gradients
+            .get(weight.as_tensor())
+            .ok_or("no R1 gradient on the first layer")?
+            .to_vec2::<f32>()?;
+        let base = weight.as_tensor().to_vec2::<f32>()?;
+        let step = 1e-3f32;
+        let mut pairs = Vec::new();
+        for &(row, column) in entries {
+            let value_at = |delta: f32| -> Result<f64, Box<dyn std::error::Error>> {
+                let mut shifted = base.clone();
+                shifted[row][column] += delta;
+                weight.set(&Tensor::new(shifted, &device)?)?;
+                Ok(r1.r1(forward, &real)?.value)
+            };
+            let difference = (value_at(step)? - value_at(-step)?) / (2.0 * f64::from(step));
+            weight.set(&Tensor::new(base.clone(), &device)?)?;
+            pairs.push((f64::from(exact[row][column]), difference));
+        }
+        Ok(pairs)
+    }
+
+    #[test]
+    fn r1_gradient_through_relu_and_maxout() -> Result<(), Box<dyn std::error::Error>> {
+        let entries = [(0, 0), (1, 1), (3, 0)];
+        let relu = r1_weight_gradients(Activation::Relu, &entries)?;
+        let maxout_entries = [(0, 0), (4, 1), (7, 0), (11, 1)];
+        let maxout = r1_weight_gradients(Activation::Maxout { pieces: 3 }, &maxout_entries)?;
+        let mut nonzero = 0;
+        for (exact, difference) in relu.iter().chain(&maxout) {
+            assert!(
+                (exact - difference).abs() <= 1e-3 + 1e-2 * difference.abs(),
+                "exact {exact} vs difference {difference}"
+            );
+            nonzero += usize::from(difference.abs() > 1e-3);
+        }
+        // Most entries feed an active unit, so the comparison is not of zeros only.
+        assert!(nonzero >= 4, "{relu:?} {maxout:?}");
         Ok(())
     }
 }
