@@ -3,11 +3,12 @@
 use std::error::Error;
 use std::path::Path;
 
+use gan_losses::LossConfig;
 use serde_json::{json, Map, Value};
 
 use crate::data::{Dataset, Mixture};
-use crate::losses::LossName;
 use crate::metrics::{mode_metrics, THRESHOLD_STDS};
+use crate::penalties::PenaltyOptions;
 use crate::plot;
 use crate::protocol::{Protocol, Setup};
 use crate::train::{noise, History, Trainer};
@@ -16,12 +17,14 @@ use crate::train::{noise, History, Trainer};
 pub struct Settings<'a> {
     /// The dataset.
     pub dataset: Dataset,
-    /// The loss.
-    pub loss: LossName,
+    /// The loss, as parsed from `--loss`.
+    pub loss: LossConfig,
     /// Factor on the real term (weighted-bce).
     pub real_weight: f64,
     /// Factor on the fake term (weighted-bce).
     pub fake_weight: f64,
+    /// The gradient penalty flags.
+    pub penalties: PenaltyOptions,
     /// The protocol.
     pub protocol: Protocol,
     /// The seed.
@@ -35,7 +38,7 @@ pub struct Settings<'a> {
 /// # Errors
 /// When a tensor operation fails.
 pub fn generate(
-    trainer: &mut Trainer<'_>,
+    trainer: &mut Trainer,
     setup: &Setup,
     count: usize,
 ) -> Result<Vec<f32>, Box<dyn Error>> {
@@ -52,10 +55,16 @@ fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<
 
     object.insert("dataset".into(), json!(settings.dataset.name()));
     object.insert("loss".into(), json!(settings.loss.name()));
-    if settings.loss == LossName::WeightedBce {
+    if matches!(settings.loss, LossConfig::WeightedBce(_)) {
         object.insert("real_weight".into(), json!(settings.real_weight));
         object.insert("fake_weight".into(), json!(settings.fake_weight));
     }
+    let penalties = settings.penalties;
+    object.insert("r1_gamma".into(), json!(penalties.r1_gamma));
+    if let Some(interval) = penalties.r1_interval {
+        object.insert("r1_interval".into(), json!(interval));
+    }
+    object.insert("gp_lambda".into(), json!(penalties.gp_lambda));
     object.insert("protocol".into(), json!(settings.protocol.name()));
     object.insert("iterations".into(), json!(setup.iterations));
     object.insert("batch_size".into(), json!(setup.batch_size));
@@ -72,7 +81,7 @@ fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<
     );
 
     if let Some(summary) = &history.last_summary {
-        let last = json!({
+        let mut last = json!({
             "d_loss": summary.loss,
             "d_real_term": summary.real_term,
             "d_fake_term": summary.fake_term,
@@ -82,6 +91,12 @@ fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<
             "fake_accuracy": summary.fake_accuracy,
             "g_loss": history.g_losses.last(),
         });
+        if let Some(r1) = history.last_penalties.r1 {
+            last["r1_penalty"] = json!(r1);
+        }
+        if let Some(gp) = history.last_penalties.gp {
+            last["gp_penalty"] = json!(gp);
+        }
         object.insert("last_summary".into(), last);
     }
     object

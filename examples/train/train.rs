@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use gan_losses::{Batch, Summary};
+use gan_losses::{AnyLoss, Batch, DiscriminatorLoss, GeneratorLoss, Summary};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::data::Sampler;
-use crate::losses::GanLoss;
 use crate::model::{Discriminator, Generator, Params};
+use crate::penalties::{Penalties, PenaltyValues};
 use crate::protocol::Setup;
 
 /// Adam's ε, as PyTorch's default.
@@ -23,24 +23,28 @@ const REPORTS: usize = 10;
 
 /// The per-iteration losses and the last monitoring figures of a run.
 pub struct History {
-    /// Discriminator loss per iteration, before its step.
+    /// Discriminator loss per iteration without penalties, before its step.
     pub d_losses: Vec<f32>,
     /// Generator loss per iteration, before its step.
     pub g_losses: Vec<f32>,
     /// Monitoring figures of the last iteration's discriminator batch.
     pub last_summary: Option<Summary>,
+    /// Penalty values at the last monitoring line.
+    pub last_penalties: PenaltyValues,
     /// Wall-clock time of the training loop.
     pub elapsed: Duration,
 }
 
 /// The networks, their optimisers and the randomness of one run.
-pub struct Trainer<'a> {
+pub struct Trainer {
     /// The generator.
     pub generator: Generator,
     /// The discriminator.
     pub discriminator: Discriminator,
     /// The loss of both steps.
-    pub loss: &'a dyn GanLoss,
+    pub loss: AnyLoss,
+    /// The gradient penalties of the discriminator step.
+    pub penalties: Penalties,
     /// The source of real batches.
     pub sampler: Sampler,
     /// The seeded generator for data and noise.
@@ -63,15 +67,14 @@ pub fn noise(
 }
 
 /// Adam with every field set: no weight decay, so AdamW is plain Adam.
-fn adam(vars: Vec<candle_core::Var>, setup: &Setup) -> candle_core::Result<AdamW> {
-    let params = ParamsAdamW {
+fn adam_params(setup: &Setup) -> ParamsAdamW {
+    ParamsAdamW {
         lr: setup.learning_rate,
         beta1: setup.beta1,
         beta2: setup.beta2,
         eps: ADAM_EPS,
         weight_decay: 0.0,
-    };
-    AdamW::new(vars, params)
+    }
 }
 
 /// Creates a progress bar on stderr that shows the live losses in its message.
@@ -92,27 +95,41 @@ fn report(bar: &ProgressBar, line: String) {
     }
 }
 
-fn summary_line(iteration: usize, iterations: usize, summary: &Summary, g_loss: f32) -> String {
-    format!(
+fn summary_line(
+    iteration: usize,
+    iterations: usize,
+    summary: &Summary,
+    penalties: &PenaltyValues,
+    g_loss: f32,
+) -> String {
+    let mut line = format!(
         "iter {iteration:>7}/{iterations}  D(x) {:.3}  D(G(z)) {:.3}  acc real {:.2} fake {:.2}  \
-         D real {:.4} fake {:.4}  G {g_loss:.4}",
+         D real {:.4} fake {:.4}",
         summary.real_score,
         summary.fake_score,
         summary.real_accuracy,
         summary.fake_accuracy,
         summary.real_term,
         summary.fake_term,
-    )
+    );
+    if let Some(r1) = penalties.r1 {
+        line += &format!("  R1 {r1:.4}");
+    }
+    if let Some(gp) = penalties.gp {
+        line += &format!("  GP {gp:.4}");
+    }
+    line + &format!("  G {g_loss:.4}")
 }
 
-impl Trainer<'_> {
+impl Trainer {
     /// Trains for `setup.iterations` iterations of `setup.batch_size` real and fake samples.
     ///
     /// # Errors
     /// When a tensor operation or the loss fails.
     pub fn run(&mut self, setup: &Setup) -> Result<History, Box<dyn Error>> {
-        let mut d_optimizer = adam(self.discriminator.vars(), setup)?;
-        let mut g_optimizer = adam(self.generator.vars(), setup)?;
+        let d_params = self.penalties.adjust_adam(adam_params(setup));
+        let mut d_optimizer = AdamW::new(self.discriminator.vars(), d_params)?;
+        let mut g_optimizer = AdamW::new(self.generator.vars(), adam_params(setup))?;
         let batch = setup.batch_size;
         let iterations = setup.iterations;
         let report_every = (iterations / REPORTS).max(1);
@@ -123,8 +140,10 @@ impl Trainer<'_> {
             d_losses: Vec::with_capacity(iterations),
             g_losses: Vec::with_capacity(iterations),
             last_summary: None,
+            last_penalties: PenaltyValues::default(),
             elapsed: Duration::ZERO,
         };
+        let mut penalty_values = PenaltyValues::default();
         let start = Instant::now();
 
         for iteration in 1..=iterations {
@@ -134,13 +153,34 @@ impl Trainer<'_> {
             let fake = self.generator.forward(&z)?;
 
             // Discriminator step: one forward pass over real and fake rows together, with the
-            // fake rows detached so that no gradient reaches the generator.
-            let both = Tensor::cat(&[&real, &fake.detach()], 0)?;
+            // fake rows detached so that no gradient reaches the generator. The penalties run
+            // their own passes on copies of the samples.
+            let fake_detached = fake.detach();
+            let both = Tensor::cat(&[&real, &fake_detached], 0)?;
             let logits = self.discriminator.forward(&both, Params::Trainable)?;
             let real_logits = logits.narrow(0, 0, batch)?;
             let fake_logits = logits.narrow(0, batch, batch)?;
             let d_loss = self.loss.discriminator_loss(&real_logits, &fake_logits)?;
-            d_optimizer.backward_step(&d_loss)?;
+            let mut d_total = d_loss.clone();
+            for term in self.penalties.loss_terms(
+                &self.discriminator,
+                &real,
+                &fake_detached,
+                &mut self.rng,
+                &mut penalty_values,
+            )? {
+                d_total = (d_total + term)?;
+            }
+            d_optimizer.backward_step(&d_total)?;
+
+            // Lazy R1: on due iterations, a separate step on k·R1 through the updated D.
+            let step = (iteration - 1) as u64;
+            if let Some(term) =
+                self.penalties
+                    .lazy_term(step, &self.discriminator, &real, &mut penalty_values)?
+            {
+                d_optimizer.backward_step(&term)?;
+            }
 
             // Generator step on the same fake batch, through the updated discriminator.
             let fake_logits_g = self.discriminator.forward(&fake, Params::Frozen)?;
@@ -166,8 +206,10 @@ impl Trainer<'_> {
                 let summary = self
                     .loss
                     .discriminator_summary(&Batch::new(&real_logits), &Batch::new(&fake_logits))?;
-                report(&bar, summary_line(iteration, iterations, &summary, g_value));
+                let line = summary_line(iteration, iterations, &summary, &penalty_values, g_value);
+                report(&bar, line);
                 history.last_summary = Some(summary);
+                history.last_penalties = penalty_values;
             }
         }
 

@@ -1,0 +1,356 @@
+//! The gradient penalties of the discriminator step: R1 (`--r1-gamma`, optionally lazy with
+//! `--r1-interval`) and WGAN-GP (`--gp-lambda`).
+
+use candle_core::Tensor;
+use candle_nn::ParamsAdamW;
+use gan_losses::penalty::{
+    LazyRegularization, UniformNoise, WganGpConfig, WganGpPenalty, ZeroCenteredConfig,
+    ZeroCenteredPenalty,
+};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::{Discriminator, Params};
+
+/// The penalty flags as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PenaltyOptions {
+    /// γ of R1 = (γ/2)·mean ‖∇ₓD(x)‖² on the real batch; 0 turns R1 off.
+    pub r1_gamma: f64,
+    /// Evaluate R1 every this many iterations as its own optimiser step (lazy regularisation);
+    /// `None` adds R1 to the discriminator loss of every iteration.
+    pub r1_interval: Option<u64>,
+    /// λ of the WGAN-GP penalty λ·mean (‖∇ₓD(x̂)‖ − 1)² at real-fake interpolates; 0 turns it
+    /// off.
+    pub gp_lambda: f64,
+}
+
+/// The last value of each penalty that is on, without the lazy factor k.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PenaltyValues {
+    /// The last R1 value.
+    pub r1: Option<f64>,
+    /// The last WGAN-GP value.
+    pub gp: Option<f64>,
+}
+
+/// The built penalties of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Penalties {
+    r1: Option<ZeroCenteredPenalty>,
+    lazy: Option<LazyRegularization>,
+    gp: Option<WganGpPenalty>,
+}
+
+impl Penalties {
+    /// Checks the options and builds the penalties that are on.
+    ///
+    /// # Errors
+    /// For a negative or non-finite γ or λ, an interval of 0, or an interval without R1.
+    pub fn new(options: PenaltyOptions) -> Result<Self, String> {
+        let r1 = if options.r1_gamma == 0.0 {
+            None
+        } else {
+            let config = ZeroCenteredConfig::default().with_gamma(options.r1_gamma);
+            let penalty = config
+                .build()
+                .map_err(|error| format!("invalid --r1-gamma: {error}"))?;
+            Some(penalty)
+        };
+        let lazy = match options.r1_interval {
+            None => None,
+            Some(_) if r1.is_none() => {
+                return Err("--r1-interval needs a positive --r1-gamma".to_string());
+            }
+            Some(interval) => Some(
+                LazyRegularization::new(interval)
+                    .map_err(|error| format!("invalid --r1-interval: {error}"))?,
+            ),
+        };
+        let gp = if options.gp_lambda == 0.0 {
+            None
+        } else {
+            let config = WganGpConfig::default().with_lambda(options.gp_lambda);
+            let penalty = config
+                .build()
+                .map_err(|error| format!("invalid --gp-lambda: {error}"))?;
+            Some(penalty)
+        };
+        Ok(Self { r1, lazy, gp })
+    }
+
+    /// Returns the discriminator's Adam parameters, rescaled for lazy R1 (learning rate times
+    /// c = k/(k + 1), β₁ᶜ and β₂ᶜ) because its optimiser takes k + 1 steps every k iterations.
+    pub fn adjust_adam(&self, params: ParamsAdamW) -> ParamsAdamW {
+        match self.lazy {
+            Some(lazy) => lazy.adjust_adam(params),
+            None => params,
+        }
+    }
+
+    /// Returns the penalty terms to add to this iteration's discriminator loss: R1 unless it is
+    /// lazy, and WGAN-GP with its interpolation weights drawn from `rng`. The penalties
+    /// differentiate detached copies of `real` and `fake`, so no gradient reaches the
+    /// generator. Records the values in `values`.
+    ///
+    /// # Errors
+    /// The penalty's error, such as a missing double backward.
+    pub fn loss_terms(
+        &self,
+        discriminator: &Discriminator,
+        real: &Tensor,
+        fake: &Tensor,
+        rng: &mut ChaCha8Rng,
+        values: &mut PenaltyValues,
+    ) -> gan_losses::Result<Vec<Tensor>> {
+        let forward = |x: &Tensor| discriminator.forward(x, Params::Trainable);
+        let mut terms = Vec::new();
+        if let (Some(r1), None) = (self.r1, self.lazy) {
+            let output = r1.r1(forward, real)?;
+            values.r1 = Some(output.value);
+            terms.push(output.term);
+        }
+        if let Some(gp) = self.gp {
+            let alpha = UniformNoise::Seeded(rng.next_u64());
+            let output = gp.penalty(forward, real, fake, alpha)?;
+            values.gp = Some(output.value);
+            terms.push(output.term);
+        }
+        Ok(terms)
+    }
+
+    /// Returns the lazy R1 term k·R1 when `step` (counted from 0) is due, for a separate
+    /// optimiser step, and records R1's value in `values`.
+    ///
+    /// # Errors
+    /// The penalty's error, such as a missing double backward.
+    pub fn lazy_term(
+        &self,
+        step: u64,
+        discriminator: &Discriminator,
+        real: &Tensor,
+        values: &mut PenaltyValues,
+    ) -> gan_losses::Result<Option<Tensor>> {
+        let (Some(r1), Some(lazy)) = (self.r1, self.lazy) else {
+            return Ok(None);
+        };
+        if !lazy.is_due(step) {
+            return Ok(None);
+        }
+        let output = r1.r1(|x| discriminator.forward(x, Params::Trainable), real)?;
+        values.r1 = Some(output.value);
+        Ok(Some(output.term.affine(lazy.weight(), 0.0)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device};
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::protocol::{Activation, Protocol};
+
+    fn options(r1_gamma: f64, r1_interval: Option<u64>, gp_lambda: f64) -> PenaltyOptions {
+        PenaltyOptions {
+            r1_gamma,
+            r1_interval,
+            gp_lambda,
+        }
+    }
+
+    #[test]
+    fn penalties_reject_bad_options() {
+        let negative = Penalties::new(options(-1.0, None, 0.0)).unwrap_err();
+        assert!(negative.contains("--r1-gamma"), "{negative}");
+        let nan = Penalties::new(options(0.0, None, f64::NAN)).unwrap_err();
+        assert!(nan.contains("--gp-lambda"), "{nan}");
+        let orphan = Penalties::new(options(0.0, Some(4), 0.0)).unwrap_err();
+        assert!(orphan.contains("--r1-gamma"), "{orphan}");
+        let zero = Penalties::new(options(1.0, Some(0), 0.0)).unwrap_err();
+        assert!(zero.contains("--r1-interval"), "{zero}");
+    }
+
+    #[test]
+    fn lazy_r1_rescales_adam() -> Result<(), String> {
+        let params = ParamsAdamW {
+            lr: 1e-3,
+            beta1: 0.5,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        };
+        let plain = Penalties::new(options(1.0, None, 10.0))?.adjust_adam(params.clone());
+        assert_eq!(plain.lr, params.lr);
+        assert_eq!(plain.beta1, params.beta1);
+
+        let lazy = Penalties::new(options(1.0, Some(4), 0.0))?.adjust_adam(params.clone());
+        let c = 4.0 / 5.0;
+        assert!((lazy.lr - 1e-3 * c).abs() < 1e-15);
+        assert!((lazy.beta1 - 0.5f64.powf(c)).abs() < 1e-15);
+        assert!((lazy.beta2 - 0.999f64.powf(c)).abs() < 1e-15);
+        assert_eq!(lazy.eps, params.eps);
+        Ok(())
+    }
+
+    /// Returns ∇ₓD(x) of a ReLU MLP in f64, from its parameters [w1, b1, …, w_out, b_out].
+    fn input_gradient_f64(params: &[Vec<Vec<f64>>], x: &[f64]) -> Vec<f64> {
+        // Forward: keep each hidden layer's ReLU mask.
+        let mut activation = x.to_vec();
+        let mut masks = Vec::new();
+        let layers = params.len() / 2;
+        for layer in 0..layers - 1 {
+            let (weight, bias) = (&params[2 * layer], &params[2 * layer + 1][0]);
+            let pre: Vec<f64> = weight
+                .iter()
+                .zip(bias)
+                .map(|(row, b)| row.iter().zip(&activation).map(|(w, a)| w * a).sum::<f64>() + b)
+                .collect();
+            masks.push(pre.iter().map(|&v| v > 0.0).collect::<Vec<_>>());
+            activation = pre.iter().map(|&v| v.max(0.0)).collect();
+        }
+        // Backward from the single output.
+        let mut gradient = params[2 * (layers - 1)][0].clone();
+        for layer in (0..layers - 1).rev() {
+            let masked: Vec<f64> = gradient
+                .iter()
+                .zip(&masks[layer])
+                .map(|(g, &on)| if on { *g } else { 0.0 })
+                .collect();
+            let weight = &params[2 * layer];
+            gradient = (0..weight[0].len())
+                .map(|j| weight.iter().zip(&masked).map(|(row, g)| row[j] * g).sum())
+                .collect();
+        }
+        gradient
+    }
+
+    #[test]
+    fn r1_matches_f64_reference() -> Result<(), Box<dyn std::error::Error>> {
+        let device = Device::Cpu;
+        let mut setup = Protocol::Quick.setup();
+        setup.discriminator_hidden = vec![5, 4];
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let discriminator = Discriminator::new(&mut rng, &setup, 2, &device)?;
+        let rows = [[0.7f32, -0.2], [-1.1, 0.4], [0.05, 0.9]];
+        let real = Tensor::new(&rows, &device)?;
+        let fake = real.zeros_like()?;
+
+        let params = discriminator
+            .vars()
+            .iter()
+            .map(|var| {
+                let tensor = var.as_tensor().to_dtype(DType::F64)?;
+                match tensor.rank() {
+                    1 => Ok(vec![tensor.to_vec1::<f64>()?]),
+                    _ => tensor.to_vec2::<f64>(),
+                }
+            })
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let gamma = 3.0;
+        let squared: Vec<f64> = rows
+            .iter()
+            .map(|row| {
+                let x = [f64::from(row[0]), f64::from(row[1])];
+                input_gradient_f64(&params, &x).iter().map(|g| g * g).sum()
+            })
+            .collect();
+        let expected = 0.5 * gamma * squared.iter().sum::<f64>() / rows.len() as f64;
+
+        let penalties = Penalties::new(options(gamma, None, 0.0))?;
+        let mut values = PenaltyValues::default();
+        let terms = penalties.loss_terms(&discriminator, &real, &fake, &mut rng, &mut values)?;
+        assert_eq!(terms.len(), 1);
+        let value = terms[0].to_scalar::<f32>()?;
+        assert!(
+            (f64::from(value) - expected).abs() < 1e-5 * expected,
+            "{value} vs {expected}"
+        );
+        assert_eq!(
+            values.r1.map(|v| (v - expected).abs() < 1e-5 * expected),
+            Some(true)
+        );
+        assert_eq!(values.gp, None);
+
+        // The penalty's gradient reaches the first layer's weight, through ∇ₓD.
+        let gradients = terms[0].backward()?;
+        assert!(gradients.get(discriminator.vars()[0].as_tensor()).is_some());
+
+        // Lazy R1 every 2 steps: nothing at step 1, and 2·R1 at step 2.
+        let lazy = Penalties::new(options(gamma, Some(2), 0.0))?;
+        let mut lazy_values = PenaltyValues::default();
+        let lazy_terms =
+            lazy.loss_terms(&discriminator, &real, &fake, &mut rng, &mut lazy_values)?;
+        assert!(lazy_terms.is_empty());
+        assert!(lazy
+            .lazy_term(1, &discriminator, &real, &mut lazy_values)?
+            .is_none());
+        let due = lazy.lazy_term(2, &discriminator, &real, &mut lazy_values)?;
+        let due = due.map(|term| term.to_scalar::<f32>()).transpose()?;
+        assert_eq!(
+            due.map(|v| (f64::from(v) - 2.0 * expected).abs() < 1e-5 * expected),
+            Some(true)
+        );
+        Ok(())
+    }
+
+    /// Returns R1's exact gradient for one first-layer weight and a central difference of R1's
+    /// value. Both D variants are piecewise linear, so with an activation pattern that the step
+    /// does not change, R1 is quadratic in one weight and the difference is exact up to f32
+    /// rounding.
+    fn r1_weight_gradients(
+        activation: Activation,
+        entries: &[(usize, usize)],
+    ) -> Result<Vec<(f64, f64)>, Box<dyn std::error::Error>> {
+        let device = Device::Cpu;
+        let mut setup = Protocol::Pacgan.setup();
+        setup.discriminator_hidden = vec![4, 3];
+        setup.discriminator_activation = activation;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let discriminator = Discriminator::new(&mut rng, &setup, 2, &device)?;
+        let real = Tensor::new(&[[0.7f32, -0.2], [-1.1, 0.4], [0.05, 0.9]], &device)?;
+        let r1 = ZeroCenteredConfig::default().with_gamma(2.0).build()?;
+        let forward = |x: &Tensor| discriminator.forward(x, Params::Trainable);
+
+        let weight = discriminator.vars()[0].clone();
+        let gradients = r1.r1(forward, &real)?.term.backward()?;
+        let exact = gradients
+            .get(weight.as_tensor())
+            .ok_or("no R1 gradient on the first layer")?
+            .to_vec2::<f32>()?;
+        let base = weight.as_tensor().to_vec2::<f32>()?;
+        let step = 1e-3f32;
+        let mut pairs = Vec::new();
+        for &(row, column) in entries {
+            let value_at = |delta: f32| -> Result<f64, Box<dyn std::error::Error>> {
+                let mut shifted = base.clone();
+                shifted[row][column] += delta;
+                weight.set(&Tensor::new(shifted, &device)?)?;
+                Ok(r1.r1(forward, &real)?.value)
+            };
+            let difference = (value_at(step)? - value_at(-step)?) / (2.0 * f64::from(step));
+            weight.set(&Tensor::new(base.clone(), &device)?)?;
+            pairs.push((f64::from(exact[row][column]), difference));
+        }
+        Ok(pairs)
+    }
+
+    #[test]
+    fn r1_gradient_through_relu_and_maxout() -> Result<(), Box<dyn std::error::Error>> {
+        let entries = [(0, 0), (1, 1), (3, 0)];
+        let relu = r1_weight_gradients(Activation::Relu, &entries)?;
+        let maxout_entries = [(0, 0), (4, 1), (7, 0), (11, 1)];
+        let maxout = r1_weight_gradients(Activation::Maxout { pieces: 3 }, &maxout_entries)?;
+        let mut nonzero = 0;
+        for (exact, difference) in relu.iter().chain(&maxout) {
+            assert!(
+                (exact - difference).abs() <= 1e-3 + 1e-2 * difference.abs(),
+                "exact {exact} vs difference {difference}"
+            );
+            nonzero += usize::from(difference.abs() > 1e-3);
+        }
+        // Most entries feed an active unit, so the comparison is not of zeros only.
+        assert!(nonzero >= 4, "{relu:?} {maxout:?}");
+        Ok(())
+    }
+}
