@@ -108,6 +108,10 @@ impl LazyRegularization {
     }
 
     /// Rescales the learning rate by c and both betas to βᶜ; ε and weight decay are kept.
+    ///
+    /// The rescaling assumes that the penalty takes its own optimiser step, separate from the
+    /// loss step, as in StyleGAN2. When the penalty term is added to the loss of a regular step
+    /// instead, keep the optimiser's parameters unchanged.
     pub fn adjust_adam(&self, params: ParamsAdamW) -> ParamsAdamW {
         let (lr, beta1, beta2) = self.adjust(params.lr, params.beta1, params.beta2);
         ParamsAdamW {
