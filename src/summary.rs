@@ -132,6 +132,9 @@ fn inside_fraction(batch: &Batch<'_>, limit: f64, below: bool) -> Result<f64> {
 }
 
 /// Builds the summary from the reduced group values and the raw batches.
+///
+/// NOTE: the figures come from separate candle ops over the detached outputs, a few passes over
+/// memory beside the loss's own, rather than from the fused kernel's forward pass.
 pub(crate) fn summarize(
     real_term: &Tensor,
     fake_term: &Tensor,
