@@ -4,15 +4,15 @@ use candle_core::{DType, DeviceLocation, Shape};
 
 /// Errors returned by the losses and penalties of this crate.
 ///
-/// Every variant carries the offending value, so the message says what was wrong and how to fix
-/// it.
+/// Every variant carries the offending value, so the message names what was wrong and how to
+/// fix it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A batch of logits has no elements.
     #[error("the {name} batch is empty (shape {shape:?}): pass at least one logit")]
     EmptyBatch {
-        /// Which input was empty, for example `"real logits"`.
+        /// Name of the empty input, for example `"real logits"`.
         name: &'static str,
         /// The shape of the empty tensor.
         shape: Shape,
@@ -21,7 +21,7 @@ pub enum Error {
     /// A tensor has a dtype that the losses do not support.
     #[error("unsupported dtype {dtype:?} for the {name}: expected f16, bf16, f32 or f64, so convert with `to_dtype`")]
     UnsupportedDtype {
-        /// Which input had the dtype.
+        /// Name of the input with that dtype.
         name: &'static str,
         /// The dtype found.
         dtype: DType,
@@ -30,7 +30,7 @@ pub enum Error {
     /// Two tensors that must share a dtype do not.
     #[error("dtype {found:?} of the {name} differs from dtype {expected:?} of the {reference}: convert one with `to_dtype`")]
     DtypeMismatch {
-        /// Which input had the unexpected dtype.
+        /// Name of the input with the unexpected dtype.
         name: &'static str,
         /// The input whose dtype sets the expectation.
         reference: &'static str,
@@ -43,7 +43,7 @@ pub enum Error {
     /// Two tensors that must live on one device do not.
     #[error("device {found:?} of the {name} differs from device {expected:?} of the {reference}: move one with `to_device`")]
     DeviceMismatch {
-        /// Which input was on the unexpected device.
+        /// Name of the input on the unexpected device.
         name: &'static str,
         /// The input whose device sets the expectation.
         reference: &'static str,
@@ -56,7 +56,7 @@ pub enum Error {
     /// Weights or a mask do not have exactly the shape of their logits.
     #[error("shape {found:?} of the {name} differs from the logits' shape {expected:?}: weights and masks must match the logits exactly and are never broadcast")]
     ShapeMismatch {
-        /// Which input had the wrong shape.
+        /// Name of the input with the wrong shape.
         name: &'static str,
         /// The shape of the logits.
         expected: Shape,
@@ -78,7 +78,7 @@ pub enum Error {
     /// A per-sample weight is negative, infinite or NaN.
     #[error("invalid value {value} at flat index {index} of the {name}: weights must be finite and non-negative")]
     InvalidWeight {
-        /// Which weights held the value.
+        /// Name of the weights that contain the value.
         name: &'static str,
         /// Flat (row-major) index of the first invalid weight.
         index: usize,
@@ -89,7 +89,7 @@ pub enum Error {
     /// A probability input lies outside [0, 1].
     #[error("value {value} at flat index {index} of the {name} is outside [0, 1]: pass logits with `Input::Logits`, clamp the probabilities or mask the element out")]
     InvalidProbability {
-        /// Which input held the value.
+        /// Name of the input that contains the value.
         name: &'static str,
         /// Flat (row-major) index of the first value outside [0, 1].
         index: usize,

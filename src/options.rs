@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 
-/// How the element terms of a loss are combined into one value.
+/// Reduction of the element terms of a loss to one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
@@ -16,7 +16,7 @@ pub enum Reduction {
     Sum,
 }
 
-/// What the discriminator outputs that a logit loss receives.
+/// Kind of discriminator output that a logit loss receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
@@ -101,7 +101,7 @@ pub enum GeneratorForm {
     Saturating,
 }
 
-/// Which implementation reduces the element terms.
+/// Implementation that reduces the element terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]

@@ -53,7 +53,7 @@ pub struct Summary {
     pub wasserstein_estimate: f64,
 }
 
-/// How a loss reads its discriminator outputs for monitoring.
+/// Reading of discriminator outputs for monitoring.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Score {
     /// Logits: the score is σ(x), the boundary 0.
