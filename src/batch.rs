@@ -188,7 +188,7 @@ pub(crate) fn check_pair(real: &Batch<'_>, fake: &Batch<'_>) -> Result<()> {
 
 /// Rejects negative, infinite and NaN weights, naming the first one.
 fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
-    let invalid = match scan_cpu(weights, |w| !(w.is_finite() && w >= 0.0))? {
+    let invalid = match scan_cpu(weights)? {
         Some(found) => found,
         None => scan_reduced(weights)?,
     };
@@ -198,38 +198,41 @@ fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
     }
 }
 
-/// Finds the first element for which `invalid` holds, in one pass over contiguous CPU storage
-/// of a float dtype. Returns `Ok(None)` for other devices and layouts, which the caller then
-/// checks with tensor ops.
+/// Finds the first negative, infinite or NaN weight in one pass over contiguous CPU storage of
+/// a float dtype. Returns `Ok(None)` for other devices and layouts, which the caller then checks
+/// with tensor ops.
 #[allow(clippy::type_complexity)]
-fn scan_cpu(
-    tensor: &Tensor,
-    invalid: impl Fn(f64) -> bool,
-) -> Result<Option<Option<(usize, f64)>>> {
-    fn first<T: Copy>(
-        values: &[T],
-        to_f64: impl Fn(T) -> f64,
-        invalid: impl Fn(f64) -> bool,
-    ) -> Option<(usize, f64)> {
-        values
-            .iter()
-            .map(|&value| to_f64(value))
-            .enumerate()
-            .find(|&(_, value)| invalid(value))
-    }
-
+fn scan_cpu(tensor: &Tensor) -> Result<Option<Option<(usize, f64)>>> {
     let (storage, layout) = tensor.storage_and_layout();
     let Some((start, end)) = layout.contiguous_offsets() else {
         return Ok(None);
     };
     let found = match &*storage {
-        Storage::Cpu(CpuStorage::F32(values)) => first(&values[start..end], f64::from, invalid),
-        Storage::Cpu(CpuStorage::F64(values)) => first(&values[start..end], |v| v, invalid),
-        Storage::Cpu(CpuStorage::F16(values)) => first(&values[start..end], f64::from, invalid),
-        Storage::Cpu(CpuStorage::BF16(values)) => first(&values[start..end], f64::from, invalid),
+        Storage::Cpu(CpuStorage::F32(values)) => first_invalid(&values[start..end], f64::from),
+        Storage::Cpu(CpuStorage::F64(values)) => first_invalid(&values[start..end], |v| v),
+        Storage::Cpu(CpuStorage::F16(values)) => first_invalid(&values[start..end], f64::from),
+        Storage::Cpu(CpuStorage::BF16(values)) => first_invalid(&values[start..end], f64::from),
         _ => return Ok(None),
     };
     Ok(Some(found))
+}
+
+/// Finds the first weight that is negative, infinite or NaN. The common all-valid case runs as
+/// a branch-free fold that the compiler vectorises; only a failing slice is searched again.
+fn first_invalid<T: Copy>(values: &[T], to_f64: impl Fn(T) -> f64) -> Option<(usize, f64)> {
+    // NaN fails both comparisons, −∞ the first and +∞ the second.
+    let valid = |w: f64| (0.0..f64::INFINITY).contains(&w);
+    let all_valid = values
+        .iter()
+        .fold(true, |all, &value| all & valid(to_f64(value)));
+    if all_valid {
+        return None;
+    }
+    values
+        .iter()
+        .map(|&value| to_f64(value))
+        .enumerate()
+        .find(|&(_, value)| !valid(value))
 }
 
 /// Finds the first negative, infinite or NaN weight with tensor ops, for any device: two
