@@ -1,11 +1,11 @@
 //! The gradient penalties of the discriminator step: R1 (`--r1-gamma`, optionally lazy with
-//! `--r1-interval`) and WGAN-GP (`--gp-lambda`).
+//! `--r1-interval`), R2 (`--r2-gamma`), WGAN-GP (`--gp-lambda`) and DRAGAN (`--dragan-lambda`).
 
 use candle_core::Tensor;
 use candle_nn::ParamsAdamW;
 use gan_losses::penalty::{
-    LazyRegularization, UniformNoise, WganGpConfig, WganGpPenalty, ZeroCenteredConfig,
-    ZeroCenteredPenalty,
+    DraganConfig, DraganPenalty, LazyRegularization, UniformNoise, WganGpConfig, WganGpPenalty,
+    ZeroCenteredConfig, ZeroCenteredPenalty,
 };
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -20,9 +20,14 @@ pub struct PenaltyOptions {
     /// Evaluate R1 every this many iterations as its own optimiser step (lazy regularisation);
     /// `None` adds R1 to the discriminator loss of every iteration.
     pub r1_interval: Option<u64>,
+    /// γ of R2 = (γ/2)·mean ‖∇ₓD(x)‖² on the detached fake batch; 0 turns R2 off.
+    pub r2_gamma: f64,
     /// λ of the WGAN-GP penalty λ·mean (‖∇ₓD(x̂)‖ − 1)² at real-fake interpolates; 0 turns it
     /// off.
     pub gp_lambda: f64,
+    /// λ of the DRAGAN penalty λ·mean (‖∇ₓD(x̃)‖ − 1)² at perturbed real samples; 0 turns it
+    /// off.
+    pub dragan_lambda: f64,
 }
 
 /// The last value of each penalty that is on, without the lazy factor k.
@@ -30,8 +35,12 @@ pub struct PenaltyOptions {
 pub struct PenaltyValues {
     /// The last R1 value.
     pub r1: Option<f64>,
+    /// The last R2 value.
+    pub r2: Option<f64>,
     /// The last WGAN-GP value.
     pub gp: Option<f64>,
+    /// The last DRAGAN value.
+    pub dragan: Option<f64>,
 }
 
 /// The built penalties of one run.
@@ -39,7 +48,21 @@ pub struct PenaltyValues {
 pub struct Penalties {
     r1: Option<ZeroCenteredPenalty>,
     lazy: Option<LazyRegularization>,
+    r2: Option<ZeroCenteredPenalty>,
     gp: Option<WganGpPenalty>,
+    dragan: Option<DraganPenalty>,
+}
+
+/// Builds the zero-centred penalty with weight `gamma`, or `None` when `gamma` is 0.
+fn zero_centered(gamma: f64, flag: &str) -> Result<Option<ZeroCenteredPenalty>, String> {
+    if gamma == 0.0 {
+        return Ok(None);
+    }
+    let config = ZeroCenteredConfig::default().with_gamma(gamma);
+    let penalty = config
+        .build()
+        .map_err(|error| format!("invalid {flag}: {error}"))?;
+    Ok(Some(penalty))
 }
 
 impl Penalties {
@@ -48,15 +71,7 @@ impl Penalties {
     /// # Errors
     /// For a negative or non-finite γ or λ, an interval of 0, or an interval without R1.
     pub fn new(options: PenaltyOptions) -> Result<Self, String> {
-        let r1 = if options.r1_gamma == 0.0 {
-            None
-        } else {
-            let config = ZeroCenteredConfig::default().with_gamma(options.r1_gamma);
-            let penalty = config
-                .build()
-                .map_err(|error| format!("invalid --r1-gamma: {error}"))?;
-            Some(penalty)
-        };
+        let r1 = zero_centered(options.r1_gamma, "--r1-gamma")?;
         let lazy = match options.r1_interval {
             None => None,
             Some(_) if r1.is_none() => {
@@ -67,6 +82,7 @@ impl Penalties {
                     .map_err(|error| format!("invalid --r1-interval: {error}"))?,
             ),
         };
+        let r2 = zero_centered(options.r2_gamma, "--r2-gamma")?;
         let gp = if options.gp_lambda == 0.0 {
             None
         } else {
@@ -76,7 +92,22 @@ impl Penalties {
                 .map_err(|error| format!("invalid --gp-lambda: {error}"))?;
             Some(penalty)
         };
-        Ok(Self { r1, lazy, gp })
+        let dragan = if options.dragan_lambda == 0.0 {
+            None
+        } else {
+            let config = DraganConfig::default().with_lambda(options.dragan_lambda);
+            let penalty = config
+                .build()
+                .map_err(|error| format!("invalid --dragan-lambda: {error}"))?;
+            Some(penalty)
+        };
+        Ok(Self {
+            r1,
+            lazy,
+            r2,
+            gp,
+            dragan,
+        })
     }
 
     /// Returns the discriminator's Adam parameters, rescaled for lazy R1 (learning rate times
@@ -88,9 +119,10 @@ impl Penalties {
         }
     }
 
-    /// Returns the penalty terms to add to this iteration's discriminator loss: R1 unless it is
-    /// lazy, and WGAN-GP with its interpolation weights drawn from `rng`. The penalties
-    /// differentiate detached copies of `real` and `fake`, so no gradient reaches the
+    /// Returns the penalty terms to add to this iteration's discriminator loss, in this order:
+    /// R1 unless it is lazy, R2 on `fake`, WGAN-GP with its interpolation weights drawn from a
+    /// seed taken from `rng`, and DRAGAN with its perturbation drawn from the next seed. The
+    /// penalties differentiate detached copies of `real` and `fake`, so no gradient reaches the
     /// generator. Records the values in `values`.
     ///
     /// # Errors
@@ -110,10 +142,21 @@ impl Penalties {
             values.r1 = Some(output.value);
             terms.push(output.term);
         }
+        if let Some(r2) = self.r2 {
+            let output = r2.r2(forward, fake)?;
+            values.r2 = Some(output.value);
+            terms.push(output.term);
+        }
         if let Some(gp) = self.gp {
             let alpha = UniformNoise::Seeded(rng.next_u64());
             let output = gp.penalty(forward, real, fake, alpha)?;
             values.gp = Some(output.value);
+            terms.push(output.term);
+        }
+        if let Some(dragan) = self.dragan {
+            let noise = UniformNoise::Seeded(rng.next_u64());
+            let output = dragan.penalty(forward, real, noise)?;
+            values.dragan = Some(output.value);
             terms.push(output.term);
         }
         Ok(terms)
@@ -155,7 +198,9 @@ mod tests {
         PenaltyOptions {
             r1_gamma,
             r1_interval,
+            r2_gamma: 0.0,
             gp_lambda,
+            dragan_lambda: 0.0,
         }
     }
 
@@ -169,6 +214,32 @@ mod tests {
         assert!(orphan.contains("--r1-gamma"), "{orphan}");
         let zero = Penalties::new(options(1.0, Some(0), 0.0)).unwrap_err();
         assert!(zero.contains("--r1-interval"), "{zero}");
+
+        let off = options(0.0, None, 0.0);
+        let r2 = Penalties::new(PenaltyOptions {
+            r2_gamma: -0.5,
+            ..off
+        })
+        .unwrap_err();
+        assert!(r2.contains("--r2-gamma"), "{r2}");
+        let r2_infinite = Penalties::new(PenaltyOptions {
+            r2_gamma: f64::INFINITY,
+            ..off
+        })
+        .unwrap_err();
+        assert!(r2_infinite.contains("--r2-gamma"), "{r2_infinite}");
+        let dragan = Penalties::new(PenaltyOptions {
+            dragan_lambda: -10.0,
+            ..off
+        })
+        .unwrap_err();
+        assert!(dragan.contains("--dragan-lambda"), "{dragan}");
+        let dragan_nan = Penalties::new(PenaltyOptions {
+            dragan_lambda: f64::NAN,
+            ..off
+        })
+        .unwrap_err();
+        assert!(dragan_nan.contains("--dragan-lambda"), "{dragan_nan}");
     }
 
     #[test]
@@ -225,6 +296,38 @@ mod tests {
         gradient
     }
 
+    /// Returns the discriminator's parameters in f64, each bias as a one-row matrix.
+    fn params_f64(discriminator: &Discriminator) -> candle_core::Result<Vec<Vec<Vec<f64>>>> {
+        discriminator
+            .vars()
+            .iter()
+            .map(|var| {
+                let tensor = var.as_tensor().to_dtype(DType::F64)?;
+                match tensor.rank() {
+                    1 => Ok(vec![tensor.to_vec1::<f64>()?]),
+                    _ => tensor.to_vec2::<f64>(),
+                }
+            })
+            .collect()
+    }
+
+    /// Returns the mean over `rows` of `term(‖∇ₓD(x)‖²)`, in f64.
+    fn mean_over_rows(
+        params: &[Vec<Vec<f64>>],
+        rows: &[[f32; 2]],
+        term: impl Fn(f64) -> f64,
+    ) -> f64 {
+        let total: f64 = rows
+            .iter()
+            .map(|row| {
+                let x = [f64::from(row[0]), f64::from(row[1])];
+                let gradient = input_gradient_f64(params, &x);
+                term(gradient.iter().map(|g| g * g).sum())
+            })
+            .sum();
+        total / rows.len() as f64
+    }
+
     #[test]
     fn r1_matches_f64_reference() -> Result<(), Box<dyn std::error::Error>> {
         let device = Device::Cpu;
@@ -236,26 +339,9 @@ mod tests {
         let real = Tensor::new(&rows, &device)?;
         let fake = real.zeros_like()?;
 
-        let params = discriminator
-            .vars()
-            .iter()
-            .map(|var| {
-                let tensor = var.as_tensor().to_dtype(DType::F64)?;
-                match tensor.rank() {
-                    1 => Ok(vec![tensor.to_vec1::<f64>()?]),
-                    _ => tensor.to_vec2::<f64>(),
-                }
-            })
-            .collect::<candle_core::Result<Vec<_>>>()?;
+        let params = params_f64(&discriminator)?;
         let gamma = 3.0;
-        let squared: Vec<f64> = rows
-            .iter()
-            .map(|row| {
-                let x = [f64::from(row[0]), f64::from(row[1])];
-                input_gradient_f64(&params, &x).iter().map(|g| g * g).sum()
-            })
-            .collect();
-        let expected = 0.5 * gamma * squared.iter().sum::<f64>() / rows.len() as f64;
+        let expected = 0.5 * gamma * mean_over_rows(&params, &rows, |squared| squared);
 
         let penalties = Penalties::new(options(gamma, None, 0.0))?;
         let mut values = PenaltyValues::default();
@@ -291,6 +377,81 @@ mod tests {
             due.map(|v| (f64::from(v) - 2.0 * expected).abs() < 1e-5 * expected),
             Some(true)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn r2_and_dragan_match_f64_reference() -> Result<(), Box<dyn std::error::Error>> {
+        let device = Device::Cpu;
+        let mut setup = Protocol::Quick.setup();
+        setup.discriminator_hidden = vec![5, 4];
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let discriminator = Discriminator::new(&mut rng, &setup, 2, &device)?;
+        let real_rows = [[0.7f32, -0.2], [-1.1, 0.4], [0.05, 0.9]];
+        let fake_rows = [[-0.3f32, -0.8], [1.2, 0.1], [0.4, -1.3]];
+        let real = Tensor::new(&real_rows, &device)?;
+        let fake = Tensor::new(&fake_rows, &device)?;
+        let params = params_f64(&discriminator)?;
+
+        // With WGAN-GP off, DRAGAN takes the first seed drawn from the run's generator.
+        let (gamma, lambda) = (3.0, 10.0);
+        let seed = rng.clone().next_u64();
+        let dragan = DraganConfig::default().with_lambda(lambda).build()?;
+        let perturbed = dragan.perturb(&real, UniformNoise::Seeded(seed))?;
+        let perturbed_rows: Vec<[f32; 2]> = perturbed
+            .to_vec2::<f32>()?
+            .iter()
+            .map(|row| [row[0], row[1]])
+            .collect();
+
+        // The perturbation is c·std(x)·u with c = 0.5, u in [0, 1), std over the whole batch.
+        let flat: Vec<f64> = real_rows.iter().flatten().map(|&v| f64::from(v)).collect();
+        let mean = flat.iter().sum::<f64>() / flat.len() as f64;
+        let variance = flat.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / flat.len() as f64;
+        let bound = 0.5 * variance.sqrt();
+        let mut shifted = 0;
+        for (before, after) in real_rows.iter().zip(&perturbed_rows) {
+            for (x, y) in before.iter().zip(after) {
+                let delta = f64::from(*y) - f64::from(*x);
+                assert!(delta >= -1e-6, "{delta}");
+                assert!(delta < bound + 1e-6, "{delta} vs bound {bound}");
+                shifted += usize::from(delta > 1e-6);
+            }
+        }
+        assert!(shifted > 0, "{perturbed_rows:?}");
+
+        let expected_r2 = 0.5 * gamma * mean_over_rows(&params, &fake_rows, |squared| squared);
+        let expected_dragan = lambda
+            * mean_over_rows(&params, &perturbed_rows, |squared| {
+                ((squared + 1e-12).sqrt() - 1.0).powi(2)
+            });
+
+        let penalties = Penalties::new(PenaltyOptions {
+            r2_gamma: gamma,
+            dragan_lambda: lambda,
+            ..options(0.0, None, 0.0)
+        })?;
+        let mut values = PenaltyValues::default();
+        let terms = penalties.loss_terms(&discriminator, &real, &fake, &mut rng, &mut values)?;
+        assert_eq!(terms.len(), 2);
+        let close = |value: f64, expected: f64| (value - expected).abs() < 1e-5 * expected;
+        let r2 = f64::from(terms[0].to_scalar::<f32>()?);
+        assert!(close(r2, expected_r2), "R2 {r2} vs {expected_r2}");
+        let dragan_value = f64::from(terms[1].to_scalar::<f32>()?);
+        assert!(
+            close(dragan_value, expected_dragan),
+            "DRAGAN {dragan_value} vs {expected_dragan}"
+        );
+        assert_eq!(values.r2.map(|v| close(v, expected_r2)), Some(true));
+        assert_eq!(values.dragan.map(|v| close(v, expected_dragan)), Some(true));
+        assert_eq!(values.r1, None);
+        assert_eq!(values.gp, None);
+
+        // Both penalties' gradients reach the first layer's weight, through ∇ₓD.
+        for term in &terms {
+            let gradients = term.backward()?;
+            assert!(gradients.get(discriminator.vars()[0].as_tensor()).is_some());
+        }
         Ok(())
     }
 

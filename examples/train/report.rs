@@ -64,7 +64,9 @@ fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<
     if let Some(interval) = penalties.r1_interval {
         object.insert("r1_interval".into(), json!(interval));
     }
+    object.insert("r2_gamma".into(), json!(penalties.r2_gamma));
     object.insert("gp_lambda".into(), json!(penalties.gp_lambda));
+    object.insert("dragan_lambda".into(), json!(penalties.dragan_lambda));
     object.insert("protocol".into(), json!(settings.protocol.name()));
     object.insert("iterations".into(), json!(setup.iterations));
     object.insert("batch_size".into(), json!(setup.batch_size));
@@ -94,8 +96,14 @@ fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<
         if let Some(r1) = history.last_penalties.r1 {
             last["r1_penalty"] = json!(r1);
         }
+        if let Some(r2) = history.last_penalties.r2 {
+            last["r2_penalty"] = json!(r2);
+        }
         if let Some(gp) = history.last_penalties.gp {
             last["gp_penalty"] = json!(gp);
+        }
+        if let Some(dragan) = history.last_penalties.dragan {
+            last["dragan_penalty"] = json!(dragan);
         }
         object.insert("last_summary".into(), last);
     }

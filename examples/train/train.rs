@@ -115,8 +115,14 @@ fn summary_line(
     if let Some(r1) = penalties.r1 {
         line += &format!("  R1 {r1:.4}");
     }
+    if let Some(r2) = penalties.r2 {
+        line += &format!("  R2 {r2:.4}");
+    }
     if let Some(gp) = penalties.gp {
         line += &format!("  GP {gp:.4}");
+    }
+    if let Some(dragan) = penalties.dragan {
+        line += &format!("  DRAGAN {dragan:.4}");
     }
     line + &format!("  G {g_loss:.4}")
 }
