@@ -67,6 +67,10 @@
 //!   perturbed real samples x̃ = x + ½·std(x)·u, u uniform in [0, 1) per element and std over
 //!   the whole batch, to the discriminator loss (Kodali et al., 2017). The u of each step are
 //!   drawn from a seed taken from the run's generator, after the seed of WGAN-GP.
+//! - `--lecam-weight λ` (default 0, off): adds the LeCam regulariser
+//!   λ·[mean relu(D(x) − α_F)² + mean relu(α_R − D(G(z)))²] to the discriminator loss, with α_R
+//!   and α_F moving averages (decay 0.99) of D's outputs on real and fake samples (Tseng et al.,
+//!   CVPR 2021). It reads D's outputs only, so it needs no double backward.
 //!
 //!   Every penalty differentiates the input gradient ∇ₓD a second time, which candle 0.11
 //!   computes only when `CANDLE_GRAD_DO_NOT_DETACH` is set at a thread's first backward, so
@@ -99,9 +103,11 @@
 //! Under `--out`:
 //!
 //! - `metrics.json`: the settings (dataset, canonical loss name, weights, `r1_gamma`,
-//!   `r1_interval`, `r2_gamma`, `gp_lambda`, `dragan_lambda`, protocol, iterations, batch size,
+//!   `r1_interval`, `r2_gamma`, `gp_lambda`, `dragan_lambda`, `lecam_weight`, protocol,
+//!   iterations, batch size,
 //!   seed, noise dimension, learning rate, β1, evaluation sample count, threshold), the last
-//!   monitoring figures with `r1_penalty`, `r2_penalty`, `gp_penalty` and `dragan_penalty` when
+//!   monitoring figures with `r1_penalty`, `r2_penalty`, `gp_penalty`, `dragan_penalty` and
+//!   `lecam_penalty` when
 //!   those are on, and the training time; for ring and grid also `modes_captured`,
 //!   `high_quality_fraction`, `reverse_kl` and the high-quality count per mode.
 //! - `losses.png`: D and G loss per iteration and their moving average.
@@ -204,6 +210,7 @@ Evaluation (ring, grid): 2,500 samples, each assigned to its nearest mode and hi
 within 3 std of it (0.03 on the ring, 0.15 on the grid). reverse_kl = KL(p || uniform) =
 sum over modes with p > 0 of p ln(p K), p the mode histogram of the high-quality samples.
 
+LeCam (--lecam-weight) regularises D's outputs with moving averages of them.
 Penalties (--r1-gamma, --r2-gamma, --gp-lambda, --dragan-lambda) differentiate the input
 gradient of D a second time; the example sets CANDLE_GRAD_DO_NOT_DETACH=1 at start, which
 candle 0.11 needs for that.
@@ -258,6 +265,12 @@ struct Args {
     /// perturbed by uniform noise u in [0, 1), added to the discriminator loss; 0 turns it off.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     dragan_lambda: f64,
+
+    /// λ of the LeCam regulariser λ·[mean relu(D(x) − α_F)² + mean relu(α_R − D(G(z)))²],
+    /// with α_R and α_F moving averages (decay 0.99) of D on real and fake samples, added to the
+    /// discriminator loss; 0 turns it off.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    lecam_weight: f64,
 
     /// Architecture, optimiser, batch size and iteration count.
     #[arg(long, value_enum, default_value_t = Protocol::Quick)]
@@ -320,6 +333,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         r2_gamma: args.r2_gamma,
         gp_lambda: args.gp_lambda,
         dragan_lambda: args.dragan_lambda,
+        lecam_weight: args.lecam_weight,
     };
     let penalties = Penalties::new(penalty_options)?;
 
@@ -426,6 +440,9 @@ fn penalty_text(options: &PenaltyOptions) -> String {
     }
     if options.dragan_lambda != 0.0 {
         text += &format!(", DRAGAN lambda {}", options.dragan_lambda);
+    }
+    if options.lecam_weight != 0.0 {
+        text += &format!(", LeCam weight {}", options.lecam_weight);
     }
     text
 }

@@ -4,8 +4,8 @@
 use candle_core::Tensor;
 use candle_nn::ParamsAdamW;
 use gan_losses::penalty::{
-    DraganConfig, DraganPenalty, LazyRegularization, UniformNoise, WganGpConfig, WganGpPenalty,
-    ZeroCenteredConfig, ZeroCenteredPenalty,
+    DraganConfig, DraganPenalty, LazyRegularization, LeCamConfig, LeCamRegularizer, UniformNoise,
+    WganGpConfig, WganGpPenalty, ZeroCenteredConfig, ZeroCenteredPenalty,
 };
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -28,6 +28,8 @@ pub struct PenaltyOptions {
     /// λ of the DRAGAN penalty λ·mean (‖∇ₓD(x̃)‖ − 1)² at perturbed real samples; 0 turns it
     /// off.
     pub dragan_lambda: f64,
+    /// λ of the LeCam regulariser on the discriminator's outputs; 0 turns it off.
+    pub lecam_weight: f64,
 }
 
 /// The last value of each penalty that is on, without the lazy factor k.
@@ -41,16 +43,19 @@ pub struct PenaltyValues {
     pub gp: Option<f64>,
     /// The last DRAGAN value.
     pub dragan: Option<f64>,
+    /// The last LeCam value λ·R.
+    pub lecam: Option<f64>,
 }
 
 /// The built penalties of one run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Penalties {
     r1: Option<ZeroCenteredPenalty>,
     lazy: Option<LazyRegularization>,
     r2: Option<ZeroCenteredPenalty>,
     gp: Option<WganGpPenalty>,
     dragan: Option<DraganPenalty>,
+    lecam: Option<LeCamRegularizer>,
 }
 
 /// Builds the zero-centred penalty with weight `gamma`, or `None` when `gamma` is 0.
@@ -101,12 +106,22 @@ impl Penalties {
                 .map_err(|error| format!("invalid --dragan-lambda: {error}"))?;
             Some(penalty)
         };
+        let lecam = if options.lecam_weight == 0.0 {
+            None
+        } else {
+            let config = LeCamConfig::default().with_weight(options.lecam_weight);
+            let regularizer = config
+                .build()
+                .map_err(|error| format!("invalid --lecam-weight: {error}"))?;
+            Some(regularizer)
+        };
         Ok(Self {
             r1,
             lazy,
             r2,
             gp,
             dragan,
+            lecam,
         })
     }
 
@@ -162,6 +177,25 @@ impl Penalties {
         Ok(terms)
     }
 
+    /// Returns the LeCam term λ·R for this iteration's discriminator outputs, after updating
+    /// the regulariser's moving averages with them, and records its value in `values`.
+    ///
+    /// # Errors
+    /// The regulariser's error, such as outputs whose mean is not finite.
+    pub fn lecam_term(
+        &mut self,
+        real_logits: &Tensor,
+        fake_logits: &Tensor,
+        values: &mut PenaltyValues,
+    ) -> gan_losses::Result<Option<Tensor>> {
+        let Some(lecam) = self.lecam.as_mut() else {
+            return Ok(None);
+        };
+        let output = lecam.regularize(real_logits, fake_logits)?;
+        values.lecam = Some(output.value);
+        Ok(Some(output.term))
+    }
+
     /// Returns the lazy R1 term k·R1 when `step` (counted from 0) is due, for a separate
     /// optimiser step, and records R1's value in `values`.
     ///
@@ -201,6 +235,7 @@ mod tests {
             r2_gamma: 0.0,
             gp_lambda,
             dragan_lambda: 0.0,
+            lecam_weight: 0.0,
         }
     }
 
@@ -240,6 +275,50 @@ mod tests {
         })
         .unwrap_err();
         assert!(dragan_nan.contains("--dragan-lambda"), "{dragan_nan}");
+        let lecam = Penalties::new(PenaltyOptions {
+            lecam_weight: -1.0,
+            ..off
+        })
+        .unwrap_err();
+        assert!(lecam.contains("--lecam-weight"), "{lecam}");
+    }
+
+    #[test]
+    fn lecam_term_matches_f64_reference() -> Result<(), Box<dyn std::error::Error>> {
+        let weight = 0.5;
+        let mut penalties = Penalties::new(PenaltyOptions {
+            lecam_weight: weight,
+            ..options(0.0, None, 0.0)
+        })?;
+        let real = [2.0f64, -1.0, 0.5];
+        let fake = [-2.0f64, 1.5];
+        let real_logits = Tensor::new(&real, &Device::Cpu)?;
+        let fake_logits = Tensor::new(&fake, &Device::Cpu)?;
+        let mut values = PenaltyValues::default();
+        let term = penalties
+            .lecam_term(&real_logits, &fake_logits, &mut values)?
+            .ok_or("LeCam is on")?;
+
+        // The first call sets the averages to the batch means.
+        let real_average = real.iter().sum::<f64>() / real.len() as f64;
+        let fake_average = fake.iter().sum::<f64>() / fake.len() as f64;
+        let mean = |values: &[f64], f: &dyn Fn(f64) -> f64| {
+            values.iter().map(|&v| f(v)).sum::<f64>() / values.len() as f64
+        };
+        let expected = weight
+            * (mean(&real, &|r| (r - fake_average).max(0.0).powi(2))
+                + mean(&fake, &|f| (real_average - f).max(0.0).powi(2)));
+        let value = term.to_scalar::<f64>()?;
+        assert!((value - expected).abs() < 1e-12, "{value} vs {expected}");
+        assert_eq!(values.lecam, Some(value));
+
+        let off = Penalties::new(options(0.0, None, 0.0))?.lecam_term(
+            &real_logits,
+            &fake_logits,
+            &mut values,
+        )?;
+        assert!(off.is_none());
+        Ok(())
     }
 
     #[test]

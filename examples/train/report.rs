@@ -67,6 +67,7 @@ fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<
     object.insert("r2_gamma".into(), json!(penalties.r2_gamma));
     object.insert("gp_lambda".into(), json!(penalties.gp_lambda));
     object.insert("dragan_lambda".into(), json!(penalties.dragan_lambda));
+    object.insert("lecam_weight".into(), json!(penalties.lecam_weight));
     object.insert("protocol".into(), json!(settings.protocol.name()));
     object.insert("iterations".into(), json!(setup.iterations));
     object.insert("batch_size".into(), json!(setup.batch_size));
@@ -104,6 +105,9 @@ fn base_json(settings: &Settings<'_>, history: &History, samples: usize) -> Map<
         }
         if let Some(dragan) = history.last_penalties.dragan {
             last["dragan_penalty"] = json!(dragan);
+        }
+        if let Some(lecam) = history.last_penalties.lecam {
+            last["lecam_penalty"] = json!(lecam);
         }
         object.insert("last_summary".into(), last);
     }

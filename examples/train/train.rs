@@ -124,6 +124,9 @@ fn summary_line(
     if let Some(dragan) = penalties.dragan {
         line += &format!("  DRAGAN {dragan:.4}");
     }
+    if let Some(lecam) = penalties.lecam {
+        line += &format!("  LeCam {lecam:.4}");
+    }
     line + &format!("  G {g_loss:.4}")
 }
 
@@ -168,6 +171,12 @@ impl Trainer {
             let fake_logits = logits.narrow(0, batch, batch)?;
             let d_loss = self.loss.discriminator_loss(&real_logits, &fake_logits)?;
             let mut d_total = d_loss.clone();
+            if let Some(term) =
+                self.penalties
+                    .lecam_term(&real_logits, &fake_logits, &mut penalty_values)?
+            {
+                d_total = (d_total + term)?;
+            }
             for term in self.penalties.loss_terms(
                 &self.discriminator,
                 &real,

@@ -72,7 +72,7 @@ impl LazyRegularization {
 
     /// Returns whether the penalty runs at `step`, which holds for steps 0, k, 2k, …
     pub fn is_due(&self, step: u64) -> bool {
-        step % self.interval == 0
+        step.is_multiple_of(self.interval)
     }
 
     /// Returns the factor k on the penalty term.
