@@ -304,6 +304,14 @@ impl DiscriminatorLoss for AnyLoss {
     fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
         dispatch!(self, loss => loss.discriminator_summary(real, fake))
     }
+
+    fn discriminator_loss_and_summary(
+        &self,
+        real: &Batch<'_>,
+        fake: &Batch<'_>,
+    ) -> Result<(Tensor, Summary)> {
+        dispatch!(self, loss => loss.discriminator_loss_and_summary(real, fake))
+    }
 }
 
 impl GeneratorLoss for AnyLoss {

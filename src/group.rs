@@ -6,6 +6,7 @@ use crate::batch::{check_probabilities, compute_dtype, Batch, Names};
 use crate::error::Result;
 use crate::fused;
 use crate::options::{Kernel, Reduction};
+use crate::summary::{BatchSums, Monitor};
 use crate::term::Term;
 
 /// One batch with the term applied to each of its elements and the factor on its reduced value.
@@ -122,6 +123,29 @@ impl Group<'_> {
             }
         }
         self.reduce_plain(reduction)
+    }
+}
+
+impl Group<'_> {
+    /// Reduces the group through the fused kernel and records the summary's sums in the same
+    /// pass. Returns `None` for `Kernel::Plain` and where no fused kernel serves the device.
+    pub(crate) fn reduce_monitored(
+        &self,
+        reduction: Reduction,
+        kernel: Kernel,
+        monitor: Monitor,
+    ) -> Result<Option<(Tensor, BatchSums)>> {
+        if kernel != Kernel::Fused {
+            return Ok(None);
+        }
+        let Some((value, sums)) = fused::reduce_group_monitored(self, reduction, monitor)? else {
+            return Ok(None);
+        };
+        if self.scale == 0.0 {
+            // As in `reduce`: a group of weight 0 contributes exactly 0.
+            return Ok(Some((value.zeros_like()?, sums)));
+        }
+        Ok(Some((value, sums)))
     }
 }
 

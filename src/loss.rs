@@ -33,6 +33,24 @@ pub trait DiscriminatorLoss {
     /// As for [`discriminator_loss_with`](Self::discriminator_loss_with).
     fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary>;
 
+    /// Computes the loss and its detached summary together.
+    ///
+    /// The losses built on one element term per batch (BCE, weighted BCE, hinge, least squares,
+    /// Wasserstein) take both from one pass over each batch on CPU, so a training loop that logs
+    /// every step pays no extra pass for the summary. Other losses compute the two separately.
+    ///
+    /// # Errors
+    /// As for [`discriminator_loss_with`](Self::discriminator_loss_with).
+    fn discriminator_loss_and_summary(
+        &self,
+        real: &Batch<'_>,
+        fake: &Batch<'_>,
+    ) -> Result<(Tensor, Summary)> {
+        let loss = self.discriminator_loss_with(real, fake)?;
+        let summary = self.discriminator_summary(real, fake)?;
+        Ok((loss, summary))
+    }
+
     /// Computes the loss of the discriminator from its outputs on a real and a fake batch.
     ///
     /// # Errors

@@ -1,12 +1,15 @@
 //! The shared implementation of losses that apply one term per batch and reduce.
 
-use candle_core::Tensor;
+use candle_core::{DType, Tensor};
 
 use crate::batch::{check_batch, check_pair, compute_dtype, Batch, FAKE, REAL};
 use crate::error::Result;
 use crate::group::{sum_groups, Group};
 use crate::options::{Kernel, Reduction};
-use crate::summary::{summarize, to_input_dtype, Margins, Score, Summary, Terms};
+use crate::summary::{
+    summarize, summary_from_sums, to_input_dtype, InsideLimit, Margins, Monitor, Score, Summary,
+    Terms,
+};
 use crate::term::Term;
 
 /// A discriminator loss as a term and a factor for each batch, a reduction and a kernel.
@@ -63,18 +66,73 @@ impl PairSpec {
     }
 
     pub(crate) fn summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
+        Ok(self.loss_and_summary(real, fake)?.1)
+    }
+
+    /// The loss and its summary. Through the fused kernel both come from one pass over each
+    /// batch; elsewhere the summary reads the outputs again with candle ops.
+    pub(crate) fn loss_and_summary(
+        &self,
+        real: &Batch<'_>,
+        fake: &Batch<'_>,
+    ) -> Result<(Tensor, Summary)> {
         let [real_group, fake_group] = self.groups(real, fake)?;
-        let real_value = real_group.reduce(self.reduction, self.kernel)?.detach();
-        let fake_value = fake_group.reduce(self.reduction, self.kernel)?.detach();
-        summarize(
-            &real_value,
-            &fake_value,
+        let dtype = real.logits().dtype();
+
+        let (real_monitor, fake_monitor) = self.monitors();
+        let real_fused = real_group.reduce_monitored(self.reduction, self.kernel, real_monitor)?;
+        let fake_fused = fake_group.reduce_monitored(self.reduction, self.kernel, fake_monitor)?;
+        if let (Some((real_value, real_sums)), Some((fake_value, fake_sums))) =
+            (real_fused, fake_fused)
+        {
+            let summary = summary_from_sums(
+                scalar(&real_value)?,
+                scalar(&fake_value)?,
+                &real_sums,
+                &fake_sums,
+                self.margins.is_some(),
+            );
+            let loss = sum_groups(&[real_value, fake_value], dtype)?;
+            return Ok((loss, summary));
+        }
+
+        let real_value = real_group.reduce(self.reduction, self.kernel)?;
+        let fake_value = fake_group.reduce(self.reduction, self.kernel)?;
+        let summary = summarize(
+            &real_value.detach(),
+            &fake_value.detach(),
             real,
             fake,
             self.score,
             self.margins,
-        )
+        )?;
+        let loss = sum_groups(&[real_value, fake_value], dtype)?;
+        Ok((loss, summary))
     }
+
+    /// What the fused pass records for the summary on the real and on the fake batch.
+    fn monitors(&self) -> (Monitor, Monitor) {
+        let real = Monitor {
+            score: self.score,
+            inside: self.margins.map(|margins| InsideLimit {
+                limit: margins.real,
+                below: true,
+            }),
+        };
+        let fake = Monitor {
+            score: self.score,
+            inside: self.margins.map(|margins| InsideLimit {
+                limit: -margins.fake,
+                below: false,
+            }),
+        };
+        (real, fake)
+    }
+}
+
+/// The value of a rank-0 tensor as f64.
+fn scalar(value: &Tensor) -> Result<f64> {
+    Ok(value.to_dtype(DType::F64)?.to_scalar::<f64>()?)
 }
 
 /// A generator loss as one term and factor on the fake batch.

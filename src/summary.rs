@@ -65,7 +65,7 @@ pub(crate) enum Score {
 }
 
 impl Score {
-    fn boundary(&self) -> f64 {
+    pub(crate) fn boundary(&self) -> f64 {
         match *self {
             Score::Logit => 0.0,
             Score::Probability => 0.5,
@@ -80,6 +80,125 @@ impl Score {
 pub(crate) struct Margins {
     pub real: f64,
     pub fake: f64,
+}
+
+/// What the fused forward pass of one batch records for the summary: how to score an output,
+/// and the hinge limit whose inside the margin counts (below it for the real batch, above it
+/// for the fake batch).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Monitor {
+    pub score: Score,
+    pub inside: Option<InsideLimit>,
+}
+
+/// A hinge margin as seen by one batch: outputs below (real) or above (fake) `limit` are inside.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct InsideLimit {
+    pub limit: f64,
+    pub below: bool,
+}
+
+/// Sums over the included elements of one batch, from which the summary's figures follow.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct BatchSums {
+    count: f64,
+    raw: f64,
+    score: f64,
+    above: f64,
+    below: f64,
+    sign: f64,
+    inside: f64,
+}
+
+impl BatchSums {
+    /// Adds one included output `x`.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, x: f64, monitor: &Monitor) {
+        let boundary = monitor.score.boundary();
+        self.count += 1.0;
+        self.raw += x;
+        self.score += match monitor.score {
+            Score::Logit => sigmoid(x),
+            Score::Probability | Score::Critic { .. } => x,
+        };
+        // Comparisons with NaN are false, so a NaN output counts on neither side.
+        let shifted = x - boundary;
+        if shifted > 0.0 {
+            self.above += 1.0;
+            self.sign += 1.0;
+        } else if shifted < 0.0 {
+            self.below += 1.0;
+            self.sign -= 1.0;
+        }
+        if let Some(inside) = monitor.inside {
+            if (inside.below && x < inside.limit) || (!inside.below && x > inside.limit) {
+                self.inside += 1.0;
+            }
+        }
+    }
+
+    /// Adds the sums of another part of the batch.
+    pub(crate) fn merge(&mut self, other: &BatchSums) {
+        self.count += other.count;
+        self.raw += other.raw;
+        self.score += other.score;
+        self.above += other.above;
+        self.below += other.below;
+        self.sign += other.sign;
+        self.inside += other.inside;
+    }
+
+    fn stats(&self) -> BatchStats {
+        let divisor = self.count.max(1.0);
+        BatchStats {
+            count: self.count,
+            mean_raw: self.raw / divisor,
+            mean_score: self.score / divisor,
+            above: self.above / divisor,
+            below: self.below / divisor,
+            sign_mean: self.sign / divisor,
+        }
+    }
+}
+
+/// σ(x) without overflow for large |x|.
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Builds the summary from the reduced group values and the sums that the fused forward pass
+/// recorded; `margins` says whether the loss has a hinge margin.
+pub(crate) fn summary_from_sums(
+    real_term: f64,
+    fake_term: f64,
+    real: &BatchSums,
+    fake: &BatchSums,
+    margins: bool,
+) -> Summary {
+    let r = real.stats();
+    let f = fake.stats();
+    let inside_margin_fraction = if margins {
+        Some((real.inside + fake.inside) / (r.count + f.count).max(1.0))
+    } else {
+        None
+    };
+    Summary {
+        loss: real_term + fake_term,
+        real_term,
+        fake_term,
+        real_score: r.mean_score,
+        fake_score: f.mean_score,
+        real_accuracy: r.above,
+        fake_accuracy: f.below,
+        real_sign_mean: r.sign_mean,
+        inside_margin_fraction,
+        wasserstein_estimate: r.mean_raw - f.mean_raw,
+    }
 }
 
 /// Per-batch statistics over the included elements, in f64.
@@ -131,10 +250,8 @@ fn inside_fraction(batch: &Batch<'_>, limit: f64, below: bool) -> Result<f64> {
     Ok(inside.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?)
 }
 
-/// Builds the summary from the reduced group values and the raw batches.
-///
-/// NOTE: the figures come from separate candle ops over the detached outputs, a few passes over
-/// memory beside the loss's own, rather than from the fused kernel's forward pass.
+/// Builds the summary from the reduced group values and the raw batches with candle ops, a few
+/// passes over the outputs: the path of devices without a fused kernel and of `Kernel::Plain`.
 pub(crate) fn summarize(
     real_term: &Tensor,
     fake_term: &Tensor,

@@ -133,6 +133,9 @@ pub(crate) trait Real:
     /// Rounds `value` to the nearest value of this type.
     fn from_f64(value: f64) -> Self;
 
+    /// Widens this value to f64, exactly.
+    fn to_f64(self) -> f64;
+
     /// e^(−|x|).
     fn exp_neg_abs<const FMA: bool>(self) -> Self;
 
@@ -153,6 +156,11 @@ impl Real for f32 {
     #[inline(always)]
     fn from_f64(value: f64) -> Self {
         value as f32
+    }
+
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
     }
 
     #[inline(always)]
@@ -193,6 +201,11 @@ impl Real for f64 {
     #[inline(always)]
     fn from_f64(value: f64) -> Self {
         value
+    }
+
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
     }
 
     #[inline(always)]

@@ -17,12 +17,15 @@ mod terms;
 #[cfg(test)]
 mod tests;
 
+use std::sync::{Arc, Mutex};
+
 use candle_core::{CpuStorage, DType, Storage, Tensor};
 
 use crate::batch::compute_dtype;
 use crate::error::Result;
 use crate::group::{included, Group};
 use crate::options::Reduction;
+use crate::summary::{BatchSums, Monitor};
 use op::ReduceOp;
 
 /// Reduces a group with a fused kernel, or returns `None` where none serves its device.
@@ -30,6 +33,27 @@ use op::ReduceOp;
 /// The value is a rank-0 tensor in the compute dtype, differentiable with respect to the logits.
 /// Non-contiguous inputs are copied to contiguous ones first.
 pub(crate) fn reduce_group(group: &Group<'_>, reduction: Reduction) -> Result<Option<Tensor>> {
+    Ok(reduce_with(group, reduction, None)?.map(|(value, _)| value))
+}
+
+/// Reduces a group like [`reduce_group`] and records the summary's sums over its outputs in the
+/// same pass, or returns `None` where no fused kernel serves its device.
+pub(crate) fn reduce_group_monitored(
+    group: &Group<'_>,
+    reduction: Reduction,
+    monitor: Monitor,
+) -> Result<Option<(Tensor, BatchSums)>> {
+    match reduce_with(group, reduction, Some(monitor))? {
+        Some((value, Some(sums))) => Ok(Some((value, sums))),
+        _ => Ok(None),
+    }
+}
+
+fn reduce_with(
+    group: &Group<'_>,
+    reduction: Reduction,
+    monitor: Option<Monitor>,
+) -> Result<Option<(Tensor, Option<BatchSums>)>> {
     let logits = group.batch.logits();
     if !logits.device().is_cpu() {
         return Ok(None);
@@ -51,10 +75,13 @@ pub(crate) fn reduce_group(group: &Group<'_>, reduction: Reduction) -> Result<Op
         (Reduction::Mean, None) => logits.elem_count() as f64,
         (Reduction::Mean, Some(mask)) => count_included(mask)?.max(1) as f64,
     };
+    let sums = Arc::new(Mutex::new(None));
     let op = ReduceOp {
         term: group.term,
         scale: group.scale,
         divisor,
+        monitor,
+        sums: Arc::clone(&sums),
     };
 
     let value = match (weights, mask) {
@@ -63,7 +90,8 @@ pub(crate) fn reduce_group(group: &Group<'_>, reduction: Reduction) -> Result<Op
         (None, Some(mask)) => logits.apply_op2(&mask, op)?,
         (Some(weights), Some(mask)) => logits.apply_op3(&weights, &mask, op)?,
     };
-    Ok(Some(value))
+    let sums = *sums.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    Ok(Some((value, sums)))
 }
 
 /// Weights as constants in the compute dtype, contiguous.

@@ -5,6 +5,8 @@
 //! dtype) and the mask (u8), distinguished by dtype. Weights and mask are constants: the backward
 //! returns no gradient for them.
 
+use std::sync::{Arc, Mutex};
+
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
 
@@ -12,17 +14,23 @@ use super::element::Element;
 use super::math::Real;
 use super::reduce::{self, Inputs};
 use super::terms::{visit_term, ElementKernel, KernelVisitor};
+use crate::summary::{BatchSums, Monitor};
 use crate::term::Term;
 
 /// A storage argument of a custom op.
 type Argument<'a> = (&'a CpuStorage, &'a Layout);
 
 /// The op that returns scale·Σ w·ℓ(x) / divisor as a rank-0 tensor in the compute dtype.
-#[derive(Debug, Clone, Copy)]
+///
+/// With `monitor` set, the forward pass also records the summary's sums over the same outputs
+/// in `sums`, which the caller reads after the op has run.
+#[derive(Debug, Clone)]
 pub(crate) struct ReduceOp {
     pub term: Term,
     pub scale: f64,
     pub divisor: f64,
+    pub monitor: Option<Monitor>,
+    pub sums: Arc<Mutex<Option<BatchSums>>>,
 }
 
 /// The op that returns coefficient·w·∂ℓ/∂x in the logits' shape and dtype.
@@ -106,13 +114,14 @@ where
 
 struct SumVisitor<'a, X: Element> {
     inputs: Inputs<'a, X>,
+    monitor: Option<&'a Monitor>,
 }
 
 impl<X: Element> KernelVisitor<X::Compute> for SumVisitor<'_, X> {
-    type Output = f64;
+    type Output = (f64, Option<BatchSums>);
 
-    fn visit<K: ElementKernel<X::Compute>>(self, kernel: K) -> f64 {
-        reduce::sum(&kernel, self.inputs)
+    fn visit<K: ElementKernel<X::Compute>>(self, kernel: K) -> Self::Output {
+        reduce::sum(&kernel, self.inputs, self.monitor)
     }
 }
 
@@ -141,7 +150,21 @@ impl ReduceOp {
     {
         let logits = contiguous(logits, layout)?;
         let inputs = inputs(logits, layout, extras)?;
-        Ok(visit_term(self.term, SumVisitor { inputs }))
+        let visitor = SumVisitor {
+            inputs,
+            monitor: self.monitor.as_ref(),
+        };
+        let (total, sums) = visit_term(self.term, visitor);
+        if sums.is_some() {
+            // A poisoned lock only means another thread panicked while holding it; the value
+            // is still a plain overwrite.
+            let mut slot = self
+                .sums
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            *slot = sums;
+        }
+        Ok(total)
     }
 
     fn forward(

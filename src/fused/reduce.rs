@@ -13,6 +13,7 @@ use super::element::{Element, BLOCK};
 use super::math::{compensated_sum, LaneSums, Real};
 use super::simd;
 use super::terms::ElementKernel;
+use crate::summary::{BatchSums, Monitor};
 
 /// Elements per chunk: the unit of parallel work and of the fixed summation order.
 pub(crate) const CHUNK: usize = 32 * BLOCK;
@@ -119,23 +120,67 @@ pub(crate) fn gradient_chunk<X: Element, K: ElementKernel<X::Compute>, const FMA
     }
 }
 
-/// Σ w·ℓ(x) over the included elements, summed chunk by chunk in a fixed order.
+/// Σ w·ℓ(x) over the included elements, summed chunk by chunk in a fixed order, and with a
+/// `monitor` the summary's sums over the same chunks while they are in cache.
 pub(crate) fn sum<X: Element, K: ElementKernel<X::Compute>>(
     kernel: &K,
     inputs: Inputs<'_, X>,
-) -> f64 {
+    monitor: Option<&Monitor>,
+) -> (f64, Option<BatchSums>) {
     let count = inputs.len().div_ceil(CHUNK);
     let chunk_sum = |index: usize| {
         let start = index * CHUNK;
         let end = (start + CHUNK).min(inputs.len());
-        simd::sum_chunk(kernel, inputs.range(start, end))
+        let chunk = inputs.range(start, end);
+        let total = simd::sum_chunk(kernel, chunk);
+        let sums = monitor.map(|monitor| monitor_chunk(chunk, monitor));
+        (total, sums)
     };
-    let partials: Vec<f64> = if inputs.len() >= PARALLEL_MIN {
+    let partials: Vec<(f64, Option<BatchSums>)> = if inputs.len() >= PARALLEL_MIN {
         (0..count).into_par_iter().map(chunk_sum).collect()
     } else {
         (0..count).map(chunk_sum).collect()
     };
-    compensated_sum(&partials)
+
+    let totals: Vec<f64> = partials.iter().map(|(total, _)| *total).collect();
+    let sums = monitor.map(|_| {
+        let mut all = BatchSums::default();
+        for (_, sums) in &partials {
+            if let Some(sums) = sums {
+                all.merge(sums);
+            }
+        }
+        all
+    });
+    (compensated_sum(&totals), sums)
+}
+
+/// The summary's sums over the included outputs of one chunk. Weights do not enter them.
+fn monitor_chunk<X: Element>(chunk: Inputs<'_, X>, monitor: &Monitor) -> BatchSums {
+    let mut sums = BatchSums::default();
+    let mut buffer = [X::Compute::ZERO; BLOCK];
+    let mut start = 0;
+    while start < chunk.len() {
+        let end = (start + BLOCK).min(chunk.len());
+        let block = chunk.range(start, end);
+        let x = X::view(block.logits, &mut buffer);
+        match block.mask {
+            Some(mask) => {
+                for (&value, &keep) in x.iter().zip(mask) {
+                    if keep != 0 {
+                        sums.add(value.to_f64(), monitor);
+                    }
+                }
+            }
+            None => {
+                for &value in x {
+                    sums.add(value.to_f64(), monitor);
+                }
+            }
+        }
+        start = end;
+    }
+    sums
 }
 
 /// Computes the gradient coefficient·w·∂ℓ/∂x of every element, in the logits' storage type.

@@ -226,6 +226,14 @@ impl DiscriminatorLoss for BceLoss {
     fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
         self.discriminator.summary(real, fake)
     }
+
+    fn discriminator_loss_and_summary(
+        &self,
+        real: &Batch<'_>,
+        fake: &Batch<'_>,
+    ) -> Result<(Tensor, Summary)> {
+        self.discriminator.loss_and_summary(real, fake)
+    }
 }
 
 impl GeneratorLoss for BceLoss {
@@ -299,6 +307,14 @@ impl DiscriminatorLoss for WeightedBceLoss {
 
     fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
         self.inner.discriminator_summary(real, fake)
+    }
+
+    fn discriminator_loss_and_summary(
+        &self,
+        real: &Batch<'_>,
+        fake: &Batch<'_>,
+    ) -> Result<(Tensor, Summary)> {
+        self.inner.discriminator_loss_and_summary(real, fake)
     }
 }
 

@@ -170,6 +170,14 @@ impl DiscriminatorLoss for WassersteinLoss {
     fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
         self.discriminator.summary(real, fake)
     }
+
+    fn discriminator_loss_and_summary(
+        &self,
+        real: &Batch<'_>,
+        fake: &Batch<'_>,
+    ) -> Result<(Tensor, Summary)> {
+        self.discriminator.loss_and_summary(real, fake)
+    }
 }
 
 impl GeneratorLoss for WassersteinLoss {
