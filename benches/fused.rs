@@ -19,9 +19,11 @@
 //! measured up to N = 1e6 only, because at 1e7 one call takes about a second. Throughput is the
 //! bytes of the 2N logits, so every row of one N and dtype compares with the bandwidth rows.
 //!
-//! Run: `cargo bench --bench fused` (or `python3 scripts/bench.py`, which also writes
-//! BENCHMARKS.md). Thread count: `RAYON_NUM_THREADS`. `GAN_BENCH_SIZES=1000,100000` limits the
-//! sizes, which `scripts/bench.py` uses to run each size in its own process.
+//! Run: `CANDLE_GRAD_DO_NOT_DETACH=0 cargo bench --bench fused` (or `python3 scripts/bench.py`,
+//! which also writes BENCHMARKS.md). The variable overrides `.cargo/config.toml`, which turns
+//! on candle's double backward for the penalty tests. Thread count: `RAYON_NUM_THREADS`.
+//! `GAN_BENCH_SIZES=1000,100000` limits the sizes, which `scripts/bench.py` uses to run each
+//! size in its own process.
 
 use std::hint::black_box;
 use std::time::Duration;

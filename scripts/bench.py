@@ -92,8 +92,10 @@ def main():
     )
     args = parser.parse_args()
 
+    # .cargo/config.toml turns candle's double backward on for the penalty tests; it keeps
+    # gradient graphs alive, which a training loop without penalties does not pay for.
     command = (
-        f"GAN_BENCH_SIZES=<N> RAYON_NUM_THREADS={args.threads} "
+        f"CANDLE_GRAD_DO_NOT_DETACH=0 GAN_BENCH_SIZES=<N> RAYON_NUM_THREADS={args.threads} "
         "cargo bench --bench fused -- --noplot"
     )
     load_before = load_average()
@@ -102,7 +104,12 @@ def main():
         # One process per size: in one long process, candle ops at N = 1e5 ran up to 20 times
         # slower after the N = 1e3 runs than in a fresh process.
         for size in [int(size) for size in args.sizes.split(",")]:
-            env = dict(os.environ, RAYON_NUM_THREADS=args.threads, GAN_BENCH_SIZES=str(size))
+            env = dict(
+                os.environ,
+                CANDLE_GRAD_DO_NOT_DETACH="0",
+                RAYON_NUM_THREADS=args.threads,
+                GAN_BENCH_SIZES=str(size),
+            )
             result = subprocess.run(
                 ["cargo", "bench", "--bench", "fused", "--", "--noplot"], cwd=ROOT, env=env
             )
