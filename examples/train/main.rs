@@ -128,10 +128,12 @@
 //! - `quick` (default): noise 16-d; G and D with 2 hidden layers of 128 ReLU units; Adam
 //!   lr 10⁻³, β1 0.5; batch 256; fresh data every batch; 8,000 iterations. Measured with bce
 //!   on the ring on a 2-core AMD EPYC virtual machine shared with other jobs: 31 to 40 s of
-//!   training (3.9 to 5 ms an iteration); seed 0 captures 8 of 8 modes with 87% high-quality
-//!   samples, seeds 1, 2 and 3 capture 7, 7 and 8 modes. Longer runs at this learning rate
+//!   training (3.9 to 5 ms an iteration); seed 0 captures 8 of 8 modes with 79% high-quality
+//!   samples, seeds 1, 2 and 3 capture 7, 8 and 7 modes. Longer runs at this learning rate
 //!   do not score better, because the generator keeps moving between modes.
-//!   Other losses with seed 0 on the ring, in modes captured and high-quality share: hinge
+//!   Other losses with seed 0 on the ring, in modes captured and high-quality share, measured
+//!   with an earlier build whose plain candle kernels round differently (so a rerun follows
+//!   another trajectory and can score differently): hinge
 //!   8/8 and 61%, with `--r1-gamma 1` 8/8 and 66%; lsgan 6/8 and 58%; wgan 6/8 and 7%, with
 //!   `--gp-lambda 10` 8/8 and 14%; ra-hinge 1/8 and 70% (seeds 1 and 2: 8/8 and 76%, 1/8
 //!   and 99%), with `--r1-gamma 1` 8/8 and 74%.

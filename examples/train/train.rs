@@ -169,7 +169,20 @@ impl Trainer {
             let logits = self.discriminator.forward(&both, Params::Trainable)?;
             let real_logits = logits.narrow(0, 0, batch)?;
             let fake_logits = logits.narrow(0, batch, batch)?;
-            let d_loss = self.loss.discriminator_loss(&real_logits, &fake_logits)?;
+            // On report iterations the summary comes with the loss, from the same pass.
+            let report_now = iteration % report_every == 0 || iteration == iterations;
+            let (d_loss, summary) = if report_now {
+                let (loss, summary) = self.loss.discriminator_loss_and_summary(
+                    &Batch::new(&real_logits),
+                    &Batch::new(&fake_logits),
+                )?;
+                (loss, Some(summary))
+            } else {
+                (
+                    self.loss.discriminator_loss(&real_logits, &fake_logits)?,
+                    None,
+                )
+            };
             let mut d_total = d_loss.clone();
             if let Some(term) =
                 self.penalties
@@ -217,10 +230,7 @@ impl Trainer {
             bar.set_message(format!("D {d_value:.4} G {g_value:.4}"));
             bar.inc(1);
 
-            if iteration % report_every == 0 || iteration == iterations {
-                let summary = self
-                    .loss
-                    .discriminator_summary(&Batch::new(&real_logits), &Batch::new(&fake_logits))?;
+            if let Some(summary) = summary {
                 let line = summary_line(iteration, iterations, &summary, &penalty_values, g_value);
                 report(&bar, line);
                 history.last_summary = Some(summary);
