@@ -188,7 +188,7 @@ pub(crate) fn check_pair(real: &Batch<'_>, fake: &Batch<'_>) -> Result<()> {
 
 /// Rejects negative, infinite and NaN weights, naming the first one.
 fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
-    let invalid = match scan_cpu(weights)? {
+    let invalid = match scan_cpu(weights) {
         Some(found) => found,
         None => scan_reduced(weights)?,
     };
@@ -198,28 +198,28 @@ fn check_weight_values(name: &'static str, weights: &Tensor) -> Result<()> {
     }
 }
 
+/// The flat index and value of the first invalid weight, if any.
+type Invalid = Option<(usize, f64)>;
+
 /// Finds the first negative, infinite or NaN weight in one pass over contiguous CPU storage of
-/// a float dtype. Returns `Ok(None)` for other devices and layouts, which the caller then checks
+/// a float dtype. Returns `None` for other devices and layouts, which the caller then checks
 /// with tensor ops.
-#[allow(clippy::type_complexity)]
-fn scan_cpu(tensor: &Tensor) -> Result<Option<Option<(usize, f64)>>> {
+fn scan_cpu(tensor: &Tensor) -> Option<Invalid> {
     let (storage, layout) = tensor.storage_and_layout();
-    let Some((start, end)) = layout.contiguous_offsets() else {
-        return Ok(None);
-    };
+    let (start, end) = layout.contiguous_offsets()?;
     let found = match &*storage {
         Storage::Cpu(CpuStorage::F32(values)) => first_invalid(&values[start..end], f64::from),
         Storage::Cpu(CpuStorage::F64(values)) => first_invalid(&values[start..end], |v| v),
         Storage::Cpu(CpuStorage::F16(values)) => first_invalid(&values[start..end], f64::from),
         Storage::Cpu(CpuStorage::BF16(values)) => first_invalid(&values[start..end], f64::from),
-        _ => return Ok(None),
+        _ => return None,
     };
-    Ok(Some(found))
+    Some(found)
 }
 
 /// Finds the first weight that is negative, infinite or NaN. The common all-valid case runs as
 /// a branch-free fold that the compiler vectorises; only a failing slice is searched again.
-fn first_invalid<T: Copy>(values: &[T], to_f64: impl Fn(T) -> f64) -> Option<(usize, f64)> {
+fn first_invalid<T: Copy>(values: &[T], to_f64: impl Fn(T) -> f64) -> Invalid {
     // NaN fails both comparisons, −∞ the first and +∞ the second.
     let valid = |w: f64| (0.0..f64::INFINITY).contains(&w);
     let all_valid = values
@@ -239,7 +239,7 @@ fn first_invalid<T: Copy>(values: &[T], to_f64: impl Fn(T) -> f64) -> Option<(us
 /// reductions decide the common case (the f64 sum of |w| is finite when every weight is finite,
 /// and the minimum is non-negative when none is negative), and only on failure are the values
 /// copied to the host.
-fn scan_reduced(weights: &Tensor) -> Result<Option<(usize, f64)>> {
+fn scan_reduced(weights: &Tensor) -> Result<Invalid> {
     let as_f64 = weights.to_dtype(DType::F64)?.flatten_all()?;
     let total = as_f64.abs()?.sum_all()?.to_scalar::<f64>()?;
     let min = as_f64.min(0)?.to_scalar::<f64>()?;

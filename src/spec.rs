@@ -163,3 +163,56 @@ impl FakeSpec {
         }
     }
 }
+
+/// Implements [`DiscriminatorLoss`](crate::DiscriminatorLoss) and
+/// [`GeneratorLoss`](crate::GeneratorLoss) for a loss type whose fields `discriminator` and
+/// `generator` are a [`PairSpec`] and a [`FakeSpec`].
+macro_rules! impl_single_term_loss {
+    ($loss:ty) => {
+        impl $crate::loss::DiscriminatorLoss for $loss {
+            fn discriminator_loss_with(
+                &self,
+                real: &$crate::batch::Batch<'_>,
+                fake: &$crate::batch::Batch<'_>,
+            ) -> $crate::error::Result<candle_core::Tensor> {
+                self.discriminator.loss(real, fake)
+            }
+
+            fn discriminator_terms(
+                &self,
+                real: &$crate::batch::Batch<'_>,
+                fake: &$crate::batch::Batch<'_>,
+            ) -> $crate::error::Result<$crate::summary::Terms> {
+                self.discriminator.terms(real, fake)
+            }
+
+            fn discriminator_summary(
+                &self,
+                real: &$crate::batch::Batch<'_>,
+                fake: &$crate::batch::Batch<'_>,
+            ) -> $crate::error::Result<$crate::summary::Summary> {
+                self.discriminator.summary(real, fake)
+            }
+
+            fn discriminator_loss_and_summary(
+                &self,
+                real: &$crate::batch::Batch<'_>,
+                fake: &$crate::batch::Batch<'_>,
+            ) -> $crate::error::Result<(candle_core::Tensor, $crate::summary::Summary)> {
+                self.discriminator.loss_and_summary(real, fake)
+            }
+        }
+
+        impl $crate::loss::GeneratorLoss for $loss {
+            fn generator_loss_with(
+                &self,
+                _real: Option<&$crate::batch::Batch<'_>>,
+                fake: &$crate::batch::Batch<'_>,
+            ) -> $crate::error::Result<candle_core::Tensor> {
+                self.generator.loss(fake)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_single_term_loss;

@@ -6,7 +6,7 @@ use crate::batch::Batch;
 use crate::error::Result;
 use crate::loss::{DiscriminatorLoss, GeneratorLoss};
 use crate::options::{check_group_weight, GeneratorForm, Input, Kernel, Labels, Reduction};
-use crate::spec::{FakeSpec, PairSpec};
+use crate::spec::{impl_single_term_loss, FakeSpec, PairSpec};
 use crate::summary::{Score, Summary, Terms};
 use crate::term::Term;
 
@@ -214,33 +214,7 @@ impl Default for BceLoss {
     }
 }
 
-impl DiscriminatorLoss for BceLoss {
-    fn discriminator_loss_with(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Tensor> {
-        self.discriminator.loss(real, fake)
-    }
-
-    fn discriminator_terms(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Terms> {
-        self.discriminator.terms(real, fake)
-    }
-
-    fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
-        self.discriminator.summary(real, fake)
-    }
-
-    fn discriminator_loss_and_summary(
-        &self,
-        real: &Batch<'_>,
-        fake: &Batch<'_>,
-    ) -> Result<(Tensor, Summary)> {
-        self.discriminator.loss_and_summary(real, fake)
-    }
-}
-
-impl GeneratorLoss for BceLoss {
-    fn generator_loss_with(&self, _real: Option<&Batch<'_>>, fake: &Batch<'_>) -> Result<Tensor> {
-        self.generator.loss(fake)
-    }
-}
+impl_single_term_loss!(BceLoss);
 
 /// Weighted binary cross-entropy, for imbalanced data where real samples are rare:
 ///

@@ -1,13 +1,9 @@
 //! The hinge loss of SAGAN, BigGAN and StyleGAN-T.
 
-use candle_core::Tensor;
-
-use crate::batch::Batch;
 use crate::error::Result;
-use crate::loss::{DiscriminatorLoss, GeneratorLoss};
 use crate::options::{check_group_weight, check_margin, Kernel, Reduction};
-use crate::spec::{FakeSpec, PairSpec};
-use crate::summary::{Margins, Score, Summary, Terms};
+use crate::spec::{impl_single_term_loss, FakeSpec, PairSpec};
+use crate::summary::{Margins, Score};
 use crate::term::Term;
 
 /// Options of [`HingeLoss`], checked by [`build`](Self::build).
@@ -193,30 +189,4 @@ impl Default for HingeLoss {
     }
 }
 
-impl DiscriminatorLoss for HingeLoss {
-    fn discriminator_loss_with(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Tensor> {
-        self.discriminator.loss(real, fake)
-    }
-
-    fn discriminator_terms(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Terms> {
-        self.discriminator.terms(real, fake)
-    }
-
-    fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
-        self.discriminator.summary(real, fake)
-    }
-
-    fn discriminator_loss_and_summary(
-        &self,
-        real: &Batch<'_>,
-        fake: &Batch<'_>,
-    ) -> Result<(Tensor, Summary)> {
-        self.discriminator.loss_and_summary(real, fake)
-    }
-}
-
-impl GeneratorLoss for HingeLoss {
-    fn generator_loss_with(&self, _real: Option<&Batch<'_>>, fake: &Batch<'_>) -> Result<Tensor> {
-        self.generator.loss(fake)
-    }
-}
+impl_single_term_loss!(HingeLoss);

@@ -1,13 +1,9 @@
 //! The least-squares GAN loss (LSGAN).
 
-use candle_core::Tensor;
-
-use crate::batch::Batch;
 use crate::error::{Error, Result};
-use crate::loss::{DiscriminatorLoss, GeneratorLoss};
 use crate::options::{check_group_weight, Kernel, Reduction};
-use crate::spec::{FakeSpec, PairSpec};
-use crate::summary::{Score, Summary, Terms};
+use crate::spec::{impl_single_term_loss, FakeSpec, PairSpec};
+use crate::summary::Score;
 use crate::term::Term;
 
 /// Options of [`LeastSquaresLoss`], checked by [`build`](Self::build).
@@ -213,30 +209,4 @@ impl Default for LeastSquaresLoss {
     }
 }
 
-impl DiscriminatorLoss for LeastSquaresLoss {
-    fn discriminator_loss_with(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Tensor> {
-        self.discriminator.loss(real, fake)
-    }
-
-    fn discriminator_terms(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Terms> {
-        self.discriminator.terms(real, fake)
-    }
-
-    fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
-        self.discriminator.summary(real, fake)
-    }
-
-    fn discriminator_loss_and_summary(
-        &self,
-        real: &Batch<'_>,
-        fake: &Batch<'_>,
-    ) -> Result<(Tensor, Summary)> {
-        self.discriminator.loss_and_summary(real, fake)
-    }
-}
-
-impl GeneratorLoss for LeastSquaresLoss {
-    fn generator_loss_with(&self, _real: Option<&Batch<'_>>, fake: &Batch<'_>) -> Result<Tensor> {
-        self.generator.loss(fake)
-    }
-}
+impl_single_term_loss!(LeastSquaresLoss);

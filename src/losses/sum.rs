@@ -92,23 +92,67 @@ impl SumLoss {
 
     /// Adds the weighted values of every part. A part of weight 0 is skipped rather than
     /// multiplied, so that an infinite value of it cannot make the sum 0·∞ = NaN.
-    fn weighted_sum(&self, value: impl Fn(&dyn GanLoss) -> Result<Tensor>) -> Result<Tensor> {
-        let mut total: Option<Tensor> = None;
+    fn weighted_sum<T: Weighted>(&self, value: impl Fn(&dyn GanLoss) -> Result<T>) -> Result<T> {
+        let mut total: Option<T> = None;
         for (weight, loss) in self.parts() {
             if *weight == 0.0 {
                 continue;
             }
-            let part = value(loss.as_ref())?.affine(*weight, 0.0)?;
+            let part = value(loss.as_ref())?.scaled(*weight)?;
             total = Some(match total {
-                Some(total) => total.add(&part)?,
+                Some(total) => total.plus(&part)?,
                 None => part,
             });
         }
 
         match total {
             Some(total) => Ok(total),
-            None => Ok(value(self.first.1.as_ref())?.zeros_like()?),
+            None => value(self.first.1.as_ref())?.zeroed(),
         }
+    }
+}
+
+/// A value that parts of a [`SumLoss`] contribute: a loss tensor or a pair of term tensors.
+trait Weighted: Sized {
+    fn scaled(self, weight: f64) -> Result<Self>;
+    fn plus(self, other: &Self) -> Result<Self>;
+    fn zeroed(self) -> Result<Self>;
+}
+
+impl Weighted for Tensor {
+    fn scaled(self, weight: f64) -> Result<Self> {
+        Ok(self.affine(weight, 0.0)?)
+    }
+
+    fn plus(self, other: &Self) -> Result<Self> {
+        Ok(self.add(other)?)
+    }
+
+    fn zeroed(self) -> Result<Self> {
+        Ok(self.zeros_like()?)
+    }
+}
+
+impl Weighted for Terms {
+    fn scaled(self, weight: f64) -> Result<Self> {
+        Ok(Terms {
+            real: self.real.scaled(weight)?,
+            fake: self.fake.scaled(weight)?,
+        })
+    }
+
+    fn plus(self, other: &Self) -> Result<Self> {
+        Ok(Terms {
+            real: self.real.plus(&other.real)?,
+            fake: self.fake.plus(&other.fake)?,
+        })
+    }
+
+    fn zeroed(self) -> Result<Self> {
+        Ok(Terms {
+            real: self.real.zeroed()?,
+            fake: self.fake.zeroed()?,
+        })
     }
 }
 
@@ -126,10 +170,7 @@ impl DiscriminatorLoss for SumLoss {
     }
 
     fn discriminator_terms(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Terms> {
-        Ok(Terms {
-            real: self.weighted_sum(|loss| Ok(loss.discriminator_terms(real, fake)?.real))?,
-            fake: self.weighted_sum(|loss| Ok(loss.discriminator_terms(real, fake)?.fake))?,
-        })
+        self.weighted_sum(|loss| loss.discriminator_terms(real, fake))
     }
 
     fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {

@@ -1,13 +1,9 @@
 //! The Wasserstein GAN critic loss.
 
-use candle_core::Tensor;
-
-use crate::batch::Batch;
 use crate::error::Result;
-use crate::loss::{DiscriminatorLoss, GeneratorLoss};
 use crate::options::{check_group_weight, Kernel, Reduction};
-use crate::spec::{FakeSpec, PairSpec};
-use crate::summary::{Score, Summary, Terms};
+use crate::spec::{impl_single_term_loss, FakeSpec, PairSpec};
+use crate::summary::Score;
 use crate::term::Term;
 
 /// Options of [`WassersteinLoss`], checked by [`build`](Self::build).
@@ -105,7 +101,7 @@ impl WassersteinConfig {
 ///
 /// The loss is linear, so it needs no stable rewrite; infinite outputs give an infinite loss and
 /// NaN propagates. For monitoring, the scores are the raw outputs and the decision boundary is 0,
-/// and [`Summary::wasserstein_estimate`] is the critic's distance estimate.
+/// and [`Summary::wasserstein_estimate`](crate::Summary::wasserstein_estimate) is the critic's distance estimate.
 ///
 /// # Shapes
 /// Any shape; the real and the fake batch may differ. The loss is rank 0, in the input dtype.
@@ -158,30 +154,4 @@ impl Default for WassersteinLoss {
     }
 }
 
-impl DiscriminatorLoss for WassersteinLoss {
-    fn discriminator_loss_with(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Tensor> {
-        self.discriminator.loss(real, fake)
-    }
-
-    fn discriminator_terms(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Terms> {
-        self.discriminator.terms(real, fake)
-    }
-
-    fn discriminator_summary(&self, real: &Batch<'_>, fake: &Batch<'_>) -> Result<Summary> {
-        self.discriminator.summary(real, fake)
-    }
-
-    fn discriminator_loss_and_summary(
-        &self,
-        real: &Batch<'_>,
-        fake: &Batch<'_>,
-    ) -> Result<(Tensor, Summary)> {
-        self.discriminator.loss_and_summary(real, fake)
-    }
-}
-
-impl GeneratorLoss for WassersteinLoss {
-    fn generator_loss_with(&self, _real: Option<&Batch<'_>>, fake: &Batch<'_>) -> Result<Tensor> {
-        self.generator.loss(fake)
-    }
-}
+impl_single_term_loss!(WassersteinLoss);
