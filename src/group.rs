@@ -67,8 +67,8 @@ impl Group<'_> {
         Ok(terms)
     }
 
-    /// The elements that contribute: included by the mask and of non-zero weight. `None` when
-    /// there is neither a mask nor weights.
+    /// Marks the elements that contribute: included by the mask and of non-zero weight. Returns
+    /// `None` when there is neither a mask nor weights.
     fn kept_elements(&self, weights: Option<&Tensor>) -> Result<Option<Tensor>> {
         let nonzero_weight = match weights {
             Some(weights) => Some(weights.ne(0.0)?),

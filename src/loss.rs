@@ -35,9 +35,10 @@ pub trait DiscriminatorLoss {
 
     /// Computes the loss and its detached summary together.
     ///
-    /// The losses built on one element term per batch (BCE, weighted BCE, hinge, least squares,
-    /// Wasserstein) take both from one pass over each batch on CPU, so a training loop that logs
-    /// every step pays no extra pass for the summary. Other losses compute the two separately.
+    /// On CPU, the losses built on one element term per batch (BCE, weighted BCE, hinge, least
+    /// squares, Wasserstein) take both from one pass over each batch. A training loop that logs
+    /// every step then pays no extra pass for the summary. Other losses compute the two
+    /// separately.
     ///
     /// # Errors
     /// As for [`discriminator_loss_with`](Self::discriminator_loss_with).

@@ -69,8 +69,8 @@ impl PairSpec {
         Ok(self.loss_and_summary(real, fake)?.1)
     }
 
-    /// The loss and its summary. Through the fused kernel both come from one pass over each
-    /// batch; elsewhere the summary reads the outputs again with candle ops.
+    /// Computes the loss and its summary. Through the fused kernel both come from one pass over
+    /// each batch. Elsewhere the summary reads the outputs again with candle ops.
     pub(crate) fn loss_and_summary(
         &self,
         real: &Batch<'_>,
@@ -110,7 +110,7 @@ impl PairSpec {
         Ok((loss, summary))
     }
 
-    /// What the fused pass records for the summary on the real and on the fake batch.
+    /// Returns the summary settings of the fused pass on the real and on the fake batch.
     fn monitors(&self) -> (Monitor, Monitor) {
         let real = Monitor {
             score: self.score,
@@ -130,7 +130,7 @@ impl PairSpec {
     }
 }
 
-/// The value of a rank-0 tensor as f64.
+/// Reads a rank-0 tensor as f64.
 fn scalar(value: &Tensor) -> Result<f64> {
     Ok(value.to_dtype(DType::F64)?.to_scalar::<f64>()?)
 }

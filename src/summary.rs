@@ -82,9 +82,9 @@ pub(crate) struct Margins {
     pub fake: f64,
 }
 
-/// What the fused forward pass of one batch records for the summary: how to score an output,
-/// and the hinge limit whose inside the margin counts (below it for the real batch, above it
-/// for the fake batch).
+/// Settings of the summary sums that the fused forward pass records for one batch: the scoring
+/// of an output, and the hinge limit that decides the inside-margin count (below it for the real
+/// batch, above it for the fake batch).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Monitor {
     pub score: Score,
@@ -172,7 +172,7 @@ fn sigmoid(x: f64) -> f64 {
 }
 
 /// Builds the summary from the reduced group values and the sums that the fused forward pass
-/// recorded; `margins` says whether the loss has a hinge margin.
+/// recorded; `margins` is true when the loss has a hinge margin.
 pub(crate) fn summary_from_sums(
     real_term: f64,
     fake_term: f64,

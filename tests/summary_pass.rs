@@ -32,7 +32,7 @@ fn losses(kernel: Kernel) -> gan_losses::Result<Vec<Box<dyn DiscriminatorLoss>>>
 }
 
 /// Compares two summaries. The loss terms differ by the plain path's f32 summation error, so
-/// they get `term_tolerance` (relative); the other figures are computed in f64 on both paths.
+/// they get the relative `term_tolerance`. The other figures are computed in f64 on both paths.
 fn assert_summaries_close(fused: &Summary, plain: &Summary, term_tolerance: f64, context: &str) {
     let terms = [
         ("loss", fused.loss, plain.loss),

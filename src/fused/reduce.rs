@@ -155,7 +155,7 @@ pub(crate) fn sum<X: Element, K: ElementKernel<X::Compute>>(
     (compensated_sum(&totals), sums)
 }
 
-/// The summary's sums over the included outputs of one chunk. Weights do not enter them.
+/// Sums the summary figures over the included outputs of one chunk. Weights do not enter them.
 fn monitor_chunk<X: Element>(chunk: Inputs<'_, X>, monitor: &Monitor) -> BatchSums {
     let mut sums = BatchSums::default();
     let mut buffer = [X::Compute::ZERO; BLOCK];
